@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""llmnb's two entry points for a fresh machine, standard library only.
+
+    python3 tasks.py demo     set up .venv and train configs/quickstart.toml; prints where report.html is
+    python3 tasks.py test     set up .venv with the dev extra and run every check CI runs
+    python3 tasks.py readme   regenerate README.md from nbs/index.ipynb
+
+Options: --venv DIR (default .venv), --fresh (delete the venv first).
+"""
+from __future__ import annotations
+import argparse, json, os, shutil, subprocess, sys, tempfile, time, venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TORCH = "torch==2.13.0"   # the tested version; also pinned in constraints.txt
+
+
+def sh(*cmd, env=None, check=True, **kw):
+    print("+", " ".join(map(str, cmd)), flush=True)
+    r = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env, **kw)
+    if check and r.returncode: sys.exit(f"tasks.py: command failed with exit status {r.returncode}: {' '.join(map(str, cmd))}")
+    return r
+
+
+def bin_(venv_dir: Path, name: str) -> Path:
+    return venv_dir / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def setup(venv_dir: Path, dev: bool, fresh: bool = False) -> Path:
+    "Create the venv (if needed) and install llmnb (editable) with the tested versions."
+    if sys.version_info < (3, 10): sys.exit(f"tasks.py: llmnb needs Python >= 3.10, this is {sys.version.split()[0]}")
+    if fresh and venv_dir.exists(): shutil.rmtree(venv_dir)
+    if not bin_(venv_dir, "python").exists():
+        print(f"creating virtual environment {venv_dir}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(venv_dir)
+    py = bin_(venv_dir, "python")
+    stamp = venv_dir / (".llmnb-dev" if dev else ".llmnb")
+    deps = [ROOT / "pyproject.toml", ROOT / "constraints.txt"]
+    if stamp.exists() and all(stamp.stat().st_mtime >= d.stat().st_mtime for d in deps):
+        return py
+    pip = [py, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    # torch first and alone: a bare `pip install torch` may pull several GB of CUDA wheels; take the tested version
+    if subprocess.run([str(py), "-c", "import torch"], capture_output=True).returncode:
+        sh(*pip, TORCH, "-c", ROOT / "constraints.txt")
+    sh(*pip, "-e", f".[dev]" if dev else ".", "-c", ROOT / "constraints.txt")
+    stamp.touch()
+    return py
+
+
+def readme(py: Path | None = None) -> str:
+    "README.md from nbs/index.ipynb: markdown cells as they are, code cells fenced (nbdev-readme needs quarto; this does not)."
+    nb = json.loads((ROOT / "nbs" / "index.ipynb").read_text(encoding="utf-8"))
+    parts = ["<!-- generated from nbs/index.ipynb by `python3 tasks.py readme`; edit the notebook, not this file -->"]
+    for c in nb["cells"]:
+        src = "".join(c["source"]).strip()
+        if not src or src.startswith("#| hide"): continue
+        if c["cell_type"] == "markdown":
+            parts.append(src)
+        else:
+            parts.append("```python\n" + "\n".join(l for l in src.splitlines() if not l.startswith("#|")) + "\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def write_readme():
+    (ROOT / "README.md").write_text(readme(), encoding="utf-8")
+    print("wrote README.md")
+
+
+def git_changes() -> str | None:
+    if not (ROOT / ".git").exists() or not shutil.which("git"): return None
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True).stdout
+
+
+def check_unchanged(step: str, before: str | None):
+    after = git_changes()
+    if before is None: print(f"(not a git checkout: cannot check that {step} changes nothing)"); return
+    if after != before:
+        new = sorted(set(after.splitlines()) - set(before.splitlines()))
+        sys.exit(f"tasks.py: {step} changed files (commit its result):\n  " + "\n  ".join(new))
+    print(f"ok: {step} changes nothing", flush=True)
+
+
+def test(venv_dir: Path, fresh: bool):
+    py = setup(venv_dir, dev=True, fresh=fresh)
+    env = {**os.environ, "PATH": f"{bin_(venv_dir, 'python').parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    t0 = time.time()
+    before = git_changes()
+    sh(bin_(venv_dir, "nbdev-clean"), env=env); check_unchanged("nbdev-clean", before)
+    sh(bin_(venv_dir, "nbdev-export"), env=env); check_unchanged("nbdev-export", before)
+    if (ROOT / "README.md").read_text(encoding="utf-8") != readme():
+        sys.exit("tasks.py: README.md is out of date with nbs/index.ipynb; run `python3 tasks.py readme` and commit it")
+    print("ok: README.md matches nbs/index.ipynb", flush=True)
+    sh(bin_(venv_dir, "nbdev-test"), "--timing", env=env)          # slow and cuda cells skipped (tst_flags)
+    sh(py, "-m", "pytest", "-q", "tests", env=env)
+    with tempfile.TemporaryDirectory() as td:                       # smoke run of the main job
+        sh(bin_(venv_dir, "llmnb"), "train", "--config", "configs/quickstart.toml", "--out", Path(td) / "smoke", "--no-progress",
+           "--set", "train.max_steps=20", "train.eval_every=10", "train.eval_batches=2", env=env)
+        for f in ("config.json", "metrics.jsonl", "report.html", "checkpoints"):
+            if not (Path(td) / "smoke" / f).exists(): sys.exit(f"tasks.py: smoke run did not write {f}")
+    print(f"all checks passed in {time.time() - t0:.0f}s", flush=True)
+
+
+def demo(venv_dir: Path, fresh: bool):
+    setup(venv_dir, dev=False, fresh=fresh)
+    sh(bin_(venv_dir, "llmnb"), "train", "--config", "configs/quickstart.toml", "--out", "runs/quickstart", "--overwrite")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("task", choices=["demo", "test", "readme", "setup"])
+    p.add_argument("--venv", default=str(ROOT / ".venv"), help="virtual environment directory (default: .venv)")
+    p.add_argument("--fresh", action="store_true", help="delete the virtual environment first")
+    a = p.parse_args()
+    v = Path(a.venv).resolve()
+    if a.task == "demo": demo(v, a.fresh)
+    elif a.task == "test": test(v, a.fresh)
+    elif a.task == "readme": write_readme()
+    else: setup(v, dev=True, fresh=a.fresh)
+
+
+if __name__ == "__main__":
+    main()
