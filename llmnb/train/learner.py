@@ -20,7 +20,7 @@ from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints
 
 # %% auto #0
 __all__ = ['RUN_MARKERS', 'DataConfig', 'TrainConfig', 'RunConfig', 'load_run_config', 'read_metrics', 'MetricsLog', 'is_run_dir',
-           'prepare_run_dir', 'Learner', 'resume', 'fit']
+           'prepare_run_dir', 'Learner', 'resume', 'step_and_log', 'fit']
 
 # %% ../../nbs/61_train.learner.ipynb #94e4218b
 @dataclass
@@ -130,7 +130,7 @@ def prepare_run_dir(out, resume: bool = False, overwrite: bool = False) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     return out
 
-# %% ../../nbs/61_train.learner.ipynb #d16d72ce
+# %% ../../nbs/61_train.learner.ipynb #df5aa31a
 class Learner:
     "Trains an LM from a RunConfig into a run directory."
     def __init__(self, cfg: RunConfig,
@@ -150,7 +150,7 @@ class Learner:
         torch.manual_seed(tc.seed)
         self.model = LM(cfg.model).to(self.device)
         oc = cfg.optim.to_dict(); self.opt = make_optimizer(self.model, **oc)
-        self.step, self.tokens, self.wall = 0, 0, 0.0
+        self.step, self.tokens, self.wall, self.log = 0, 0, 0.0, None
         self.last_loss, self.last_val, self.best_val = float("nan"), float("nan"), float("inf")
         self.val_batches = self.corpus.val.fixed_batches(tc.eval_batches, tc.batch_size, tc.seq_len)
         self.tokens_per_step = tc.batch_size * tc.seq_len * tc.grad_accum
@@ -185,7 +185,7 @@ class Learner:
         self.model.train()
         return torch.stack(losses).mean().item()
 
-# %% ../../nbs/61_train.learner.ipynb #a4fef7ed
+# %% ../../nbs/61_train.learner.ipynb #1bc4556d
 def _ledger(self) -> dict:
     return {"train_loss": self.last_loss, "val_loss": self.last_val, "best_val_loss": self.best_val,
             "tokens_seen": self.tokens, "wall_time_s": round(self.wall, 3), "config_hash": self.cfg.hash()}
@@ -210,6 +210,23 @@ def resume(self) -> int:
     self.best_val = led.get("best_val_loss", float("inf"))
     return self.step
 
+def step_and_log(self) -> dict:
+    "One optimizer step plus its bookkeeping: timing, NaN check, validation when due, the metrics record and callbacks."
+    tc = self.cfg.train
+    t0 = time.perf_counter()
+    out = self.train_step(self.step)
+    loss = out["loss"].item()   # syncs the device, so the timing below is honest
+    dt = time.perf_counter() - t0
+    if not math.isfinite(loss):
+        raise LlmnbError(f"loss is {loss} at step {self.step + 1}; training stopped (lower optim.lr, check the data, or enable grad clipping)")
+    self.step += 1; self.tokens += self.tokens_per_step; self.wall += dt; self.last_loss = loss
+    rec = {"step": self.step, "tokens": self.tokens, "loss": loss, "lr": out["lr"],
+           "grad_norm": out["grad_norm"].item(), "tokens_per_s": self.tokens_per_step / dt, "elapsed_s": round(self.wall, 4)}
+    if self.step % tc.eval_every == 0 or self.step == tc.max_steps:
+        self.last_val = rec["val_loss"] = self.evaluate(); self.best_val = min(self.best_val, self.last_val)
+    self._emit(rec)
+    return rec
+
 def fit(self, stop_at: int | None = None,  # stop (with a checkpoint) after this many total steps; None = max_steps
         progress: bool = True,               # show a tqdm progress bar
        ) -> dict:
@@ -217,7 +234,6 @@ def fit(self, stop_at: int | None = None,  # stop (with a checkpoint) after this
     from tqdm.auto import tqdm
     tc = self.cfg.train
     end = min(tc.max_steps, stop_at or tc.max_steps)
-    self.log = None
     if self.run_dir:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.run_dir / "config.json", self.cfg.to_dict())
@@ -229,23 +245,13 @@ def fit(self, stop_at: int | None = None,  # stop (with a checkpoint) after this
         bar = tqdm(total=end, initial=self.step, disable=not progress, desc=self.cfg.name, unit="step", dynamic_ncols=True)
         rec = {}
         while self.step < end:
-            t0 = time.perf_counter()
-            out = self.train_step(self.step)
-            loss = out["loss"].item()   # syncs the device, so the timing below is honest
-            dt = time.perf_counter() - t0
-            if not math.isfinite(loss):
-                raise LlmnbError(f"loss is {loss} at step {self.step + 1}; training stopped (lower optim.lr, check the data, or enable grad clipping)")
-            self.step += 1; self.tokens += self.tokens_per_step; self.wall += dt; self.last_loss = loss
-            rec = {"step": self.step, "tokens": self.tokens, "loss": loss, "lr": out["lr"],
-                   "grad_norm": out["grad_norm"].item(), "tokens_per_s": self.tokens_per_step / dt, "elapsed_s": round(self.wall, 4)}
-            if self.step % tc.eval_every == 0 or self.step == tc.max_steps:
-                self.last_val = rec["val_loss"] = self.evaluate(); self.best_val = min(self.best_val, self.last_val)
-            self._emit(rec)
+            rec = self.step_and_log()
             if self.step % tc.ckpt_every == 0 or self.step == end: self._checkpoint()
-            bar.update(1); bar.set_postfix(loss=f"{loss:.3f}", val=f"{self.last_val:.3f}")
+            bar.update(1); bar.set_postfix(loss=f"{rec['loss']:.3f}", val=f"{self.last_val:.3f}")
         bar.close()
         return rec
     finally:
-        if self.log: self.log.close()
+        if self.log: self.log.close(); self.log = None
 
-Learner._ledger, Learner._checkpoint, Learner._emit, Learner.resume, Learner.fit = _ledger, _checkpoint, _emit, resume, fit
+Learner._ledger, Learner._checkpoint, Learner._emit, Learner.resume, Learner.step_and_log, Learner.fit = \
+    _ledger, _checkpoint, _emit, resume, step_and_log, fit
