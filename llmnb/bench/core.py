@@ -15,7 +15,7 @@ from ..core import LlmnbError, atomic_write_json, get_device
 # %% auto #0
 __all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'run_bench']
 
-# %% ../../nbs/96_bench.core.ipynb #6e4b25f3
+# %% ../../nbs/96_bench.core.ipynb #e95ab6c3
 def machine_info(device: torch.device) -> dict:
     "Where a benchmark ran: platform, CPU count, torch threads, accelerator name, versions."
     import llmnb
@@ -40,13 +40,12 @@ def matmul_peak(device: torch.device, dtype=torch.float32, n: int = 1024, second
     return best
 
 def model_flops_per_token(model: nn.Module, seq_len: int) -> float:
-    "PaLM-style training FLOPs per token: 6 * matmul params + 12 * attention layers * d_model * seq_len."
-    n_mm = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
-    n_attn = sum(1 for l in model.layers if l.letter == "A")
-    return 6 * n_mm + 12 * n_attn * model.cfg.d_model * seq_len
+    "Training FLOPs per token of an llmnb LM (see `LM.flops_per_token`: 6 per matmul weight, plus attention and scan terms)."
+    return float(model.flops_per_token(seq_len)["total"])
 
-# %% ../../nbs/96_bench.core.ipynb #44056a64
-BENCHMARKS = {"train": "llmnb.bench.train:bench_train"}   # name -> "module:function", imported only when run
+# %% ../../nbs/96_bench.core.ipynb #44a6f78e
+BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:function", imported only when run
+              "scan": "llmnb.bench.scan:bench_scan"}
 
 def run_bench(name: str, out_dir="bench/results", **kw) -> Path:
     "Run benchmark `name` and write `out_dir/name.json` atomically; returns the path."

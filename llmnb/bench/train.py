@@ -14,22 +14,40 @@ from ..models import LM
 from ..train.learner import Learner, MetricsLog, load_run_config
 
 # %% auto #0
-__all__ = ['bench_train']
+__all__ = ['timed_rounds', 'bench_train']
 
-# %% ../../nbs/98_bench.train.ipynb #a8973f38
+# %% ../../nbs/98_bench.train.ipynb #82c8a163
+def timed_rounds(fns: dict, rounds: int, steps_per_round: int, tokens_per_step: int, device) -> dict:
+    "Tokens/s per block for each step function (called with a step index), one warm-up block each, order rotated every round."
+    def block(fn, start):
+        sync_device(device); t0 = time.perf_counter()
+        for s in range(start, start + steps_per_round): out = fn(s)
+        float(out["loss"] if isinstance(out, dict) else out); sync_device(device)
+        return tokens_per_step * steps_per_round / (time.perf_counter() - t0)
+    names = list(fns)
+    for n in names: block(fns[n], 0)                  # warm-up (allocator, kernels, caches)
+    res = {n: [] for n in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for n in order: res[n].append(block(fns[n], (r + 1) * steps_per_round))
+    return res
+
 def bench_train(config: str = "configs/quickstart.toml", # run config to take the model and batch shape from
                 overrides: list[str] = (),                # --set overrides
-                rounds: int = 6,                           # alternating timed blocks per side
+                rounds: int = 6,                           # timed blocks per contender, order rotated each round
                 steps_per_round: int = 5,                  # optimizer steps per block
+                patterns: tuple[str, ...] = ("M", "MMMA"), # other layer patterns to time against the config's
                ) -> dict:
-    "Tokens/s of llmnb's training step vs a plain PyTorch loop on the identical model, plus MFU."
+    "Tokens/s of llmnb's training step vs a plain PyTorch loop on the identical model, MFU, and other patterns vs the config's."
     cfg = load_run_config(config if Path(config).is_file() else None, [*overrides, "train.eval_every=1000000000"])
     if not Path(config).is_file(): print(f"note: {config} not found; benchmarking the default RunConfig", file=sys.stderr)
-    lrn = Learner(cfg)                                # llmnb: the real per-step work, logging to a scratch metrics.jsonl
-    scratch = tempfile.TemporaryDirectory(); lrn.log = MetricsLog(Path(scratch.name) / "metrics.jsonl")
-    ours_step = lambda s: lrn.step_and_log()
+    scratch = tempfile.TemporaryDirectory()
+    def learner(pattern):
+        l = Learner(cfg.replace(model=cfg.model.replace(pattern=pattern)))   # the real per-step work,
+        l.log = MetricsLog(Path(scratch.name) / f"metrics-{pattern}.jsonl")   # logging to a scratch metrics.jsonl
+        return l
+    lrn = learner(cfg.model.pattern)
     tc, dev = lrn.cfg.train, lrn.device
-    torch.manual_seed(tc.seed)
     plain = LM(lrn.cfg.model).to(dev)                 # identical architecture and init
     plain.load_state_dict(lrn.model.state_dict())
     popt = torch.optim.AdamW(plain.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas), weight_decay=cfg.optim.weight_decay)
@@ -43,26 +61,23 @@ def bench_train(config: str = "configs/quickstart.toml", # run config to take th
         popt.step(); popt.zero_grad(set_to_none=True)
         return loss.detach()
 
-    def block(fn, start):
-        sync_device(dev); t0 = time.perf_counter()
-        for s in range(start, start + steps_per_round): out = fn(s)
-        float(out["loss"] if isinstance(out, dict) else out); sync_device(dev)
-        return lrn.tokens_per_step * steps_per_round / (time.perf_counter() - t0)
-
-    block(ours_step, 0); block(plain_step, 0)   # warm-up (allocator, kernels, caches)
-    ours, base = [], []
-    for r in range(rounds):
-        s = (r + 1) * steps_per_round
-        if r % 2 == 0: ours.append(block(ours_step, s)); base.append(block(plain_step, s))
-        else: base.append(block(plain_step, s)); ours.append(block(ours_step, s))
-    lrn.log.close(); scratch.cleanup()
-    tps, tps_base = statistics.median(ours), statistics.median(base)
+    blocks = timed_rounds({"llmnb": lambda s: lrn.step_and_log(), "plain": plain_step}, rounds, steps_per_round, lrn.tokens_per_step, dev)
+    tps, tps_base = statistics.median(blocks["llmnb"]), statistics.median(blocks["plain"])
     fpt = model_flops_per_token(lrn.model, tc.seq_len)
     peak = matmul_peak(dev, lrn.dtype if dev.type == "cuda" else torch.float32)
+    others = {p: learner(p) for p in patterns if p != cfg.model.pattern}
+    pat_blocks = timed_rounds({cfg.model.pattern: lambda s: lrn.step_and_log(), **{p: (lambda l: lambda s: l.step_and_log())(l) for p, l in others.items()}},
+                              rounds, steps_per_round, lrn.tokens_per_step, dev) if others else {}
+    for l in [lrn, *others.values()]: l.log.close()
+    scratch.cleanup()
+    pat_tps = {p: statistics.median(v) for p, v in pat_blocks.items()}
     return {"name": "train", "machine": machine_info(dev), "config": lrn.cfg.to_dict(),
-            "method": f"median of {rounds} alternating blocks of {steps_per_round} steps each, after one warm-up block per side",
+            "method": f"median of {rounds} blocks of {steps_per_round} steps per contender, order rotated each round, after one warm-up block each",
             "figures": {"llmnb_tokens_per_s": tps, "plain_pytorch_tokens_per_s": tps_base,
-                        "llmnb_tokens_per_s_blocks": ours, "plain_pytorch_tokens_per_s_blocks": base,
-                        "model_flops_per_token": fpt, "achieved_flops_per_s": tps * fpt, "matmul_peak_flops_per_s": peak},
-            "ratios": {"llmnb_vs_plain_pytorch": tps / tps_base, "mfu_vs_measured_matmul_peak": tps * fpt / peak},
+                        "llmnb_tokens_per_s_blocks": blocks["llmnb"], "plain_pytorch_tokens_per_s_blocks": blocks["plain"],
+                        "model_flops_per_token": fpt, "achieved_flops_per_s": tps * fpt, "matmul_peak_flops_per_s": peak,
+                        "pattern_tokens_per_s": pat_tps,
+                        "pattern_params": {p: l.model.param_counts()["total"] for p, l in [(cfg.model.pattern, lrn), *others.items()]}},
+            "ratios": {"llmnb_vs_plain_pytorch": tps / tps_base, "mfu_vs_measured_matmul_peak": tps * fpt / peak,
+                       **{f"pattern_{p}_vs_{cfg.model.pattern}_tokens_per_s": v / pat_tps[cfg.model.pattern] for p, v in pat_tps.items() if p != cfg.model.pattern}},
             "goal": "llmnb_vs_plain_pytorch >= 0.95"}

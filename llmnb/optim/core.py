@@ -41,7 +41,7 @@ class OptimConfig(Config):
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas): raise ConfigError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
         if not 0 <= self.min_lr_ratio <= 1: raise ConfigError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
 
-# %% ../../nbs/40_optim.core.ipynb #f1dee892
+# %% ../../nbs/40_optim.core.ipynb #89bd681f
 def param_groups(model: nn.Module, weight_decay: float = 0.1) -> list[dict]:
     "Two AdamW groups: linear-layer matrices with weight decay; embeddings, norms, biases and 1-D params without."
     emb = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
@@ -49,7 +49,7 @@ def param_groups(model: nn.Module, weight_decay: float = 0.1) -> list[dict]:
     for n, p in model.named_parameters():
         if not p.requires_grad or id(p) in seen: continue
         seen.add(id(p))
-        (decay if p.dim() >= 2 and id(p) not in emb else no_decay).append(p)
+        (decay if p.dim() >= 2 and id(p) not in emb and not getattr(p, "_no_weight_decay", False) else no_decay).append(p)
     return [dict(params=decay, weight_decay=weight_decay, name="decay"),
             dict(params=no_decay, weight_decay=0.0, name="no_decay")]
 
