@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out-dir", metavar="DIR", default="bench/results", help="where NAME.json goes (default: %(default)s)")
     return p
 
-# %% ../nbs/99_cli.ipynb #78353aec
+# %% ../nbs/99_cli.ipynb #0b570b87
 def cmd_train(a) -> int:
     "The `train` subcommand."
     from llmnb.viz.report import write_report
@@ -76,6 +76,7 @@ def cmd_train(a) -> int:
     try: last = lrn.fit(progress=not a.no_progress)
     except KeyboardInterrupt:
         print(f"\ninterrupted; continue with: llmnb train --out {out} --resume", file=sys.stderr); return 130
+    if lrn.stop_reason: print(f"stopped early at step {lrn.step}: {lrn.stop_reason}", file=sys.stderr)
     rep = write_report(out)
     vals = [r["val_loss"] for r in read_metrics(out / "metrics.jsonl") if "val_loss" in r]
     if vals: print(f"val loss {vals[0]:.3f} -> {vals[-1]:.3f} (nats/token)")

@@ -7,5 +7,8 @@ Docs: https://llmnb.github.io/llmnb/optim.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/49_optim.ipynb #2c39d1d8
-from .core import OptimConfig, make_optimizer, param_groups, lr_at, set_lr, OPTIMIZERS
+# %% ../../nbs/49_optim.ipynb #1b5bb47f
+from .schedule import OptimConfig, lr_scale, lr_at, set_lr, ReduceOnPlateau, OPTIMIZERS, SCHEDULES, COMPONENTS
+from .groups import param_groups, group_table, classify, RULES
+from .muon import newton_schulz, MuonAdamW
+from .make import make_optimizer

@@ -33,7 +33,7 @@ def set_rng_state(s: dict):
     torch.set_rng_state(s["torch"])
     if s["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
-# %% ../../nbs/60_train.checkpoint.ipynb #0c2c4863
+# %% ../../nbs/60_train.checkpoint.ipynb #63995a07
 CKPT_RE = re.compile(r"^step_(\d{8})$")
 
 def _sha256(p: Path) -> str:
@@ -59,6 +59,7 @@ def save_checkpoint(run_dir,                        # the run directory
                     optimizer: torch.optim.Optimizer | None = None,
                     extra: dict | None = None,      # ledger fields: losses, tokens, wall time, config hash...
                     keep_last: int = 2,             # keep this many newest checkpoints (0 = all)
+                    trainer_state: dict | None = None, # loop state to restore exactly (e.g. a plateau hook's counters)
                    ) -> Path:
     "Atomically write checkpoint `checkpoints/step_{step:08d}` and prune old ones."
     ck = Path(run_dir) / "checkpoints"; ck.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,8 @@ def save_checkpoint(run_dir,                        # the run directory
     if tmp.exists(): shutil.rmtree(tmp)
     tmp.mkdir()
     save_model(model, str(tmp / "model.safetensors"))
-    torch.save({"optimizer": optimizer.state_dict() if optimizer is not None else None, "step": step}, tmp / "optimizer.pt")
+    torch.save({"optimizer": optimizer.state_dict() if optimizer is not None else None, "step": step,
+                "trainer_state": trainer_state or {}}, tmp / "optimizer.pt")
     torch.save(rng_state(), tmp / "rng.pt")
     files = {}
     for f in ("model.safetensors", "optimizer.pt", "rng.pt"):
@@ -83,14 +85,14 @@ def save_checkpoint(run_dir,                        # the run directory
         if p.name.startswith((".tmp-", ".del-")) and not p.name.endswith(f"-{os.getpid()}"): shutil.rmtree(p, ignore_errors=True)
     return final
 
-# %% ../../nbs/60_train.checkpoint.ipynb #1a305669
+# %% ../../nbs/60_train.checkpoint.ipynb #b54b8f18
 def load_checkpoint(ckpt_dir,                                 # a step_N directory (or a run dir: its latest)
                     model: torch.nn.Module,
                     optimizer: torch.optim.Optimizer | None = None,
                     restore_rng: bool = False,                # also restore python/numpy/torch RNG
                     verify: bool = True,                      # check file hashes against the ledger
                    ) -> dict:
-    "Restore a checkpoint into `model` (and `optimizer`); returns its ledger."
+    "Restore a checkpoint into `model` (and `optimizer`); returns its ledger (plus `trainer_state` when an optimizer is given)."
     ckpt_dir = Path(ckpt_dir)
     if not CKPT_RE.match(ckpt_dir.name):
         cks = list_checkpoints(ckpt_dir)
@@ -113,6 +115,10 @@ def load_checkpoint(ckpt_dir,                                 # a step_N directo
     if optimizer is not None:
         st = torch.load(ckpt_dir / "optimizer.pt", weights_only=True)
         if st["optimizer"] is None: raise LlmnbError(f"checkpoint '{ckpt_dir}' holds no optimizer state")
-        optimizer.load_state_dict(st["optimizer"])
+        try: optimizer.load_state_dict(st["optimizer"])
+        except (ValueError, KeyError, LlmnbError) as e:
+            raise LlmnbError(f"checkpoint '{ckpt_dir}': its optimizer state does not fit this optimizer ({str(e).splitlines()[0]}); "
+                             "resume with the optimizer the run was trained with") from None
+        ledger["trainer_state"] = st.get("trainer_state", {})
     if restore_rng: set_rng_state(torch.load(ckpt_dir / "rng.pt", weights_only=True))
     return ledger
