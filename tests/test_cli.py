@@ -62,10 +62,11 @@ def test_report_overlays_runs(llmnb_cmd, tmp_path):
     assert "a train" in page and "b train" in page
 
 
-def test_hybrid_pattern_trains_and_learns(llmnb_cmd, tmp_path):
-    "`llmnb train --set model.pattern=MMMA` (Mamba x3 + attention) runs on CPU and its validation loss falls."
+@pytest.mark.parametrize("pattern", ["MMMA", "RMRM"])
+def test_hybrid_pattern_trains_and_learns(llmnb_cmd, tmp_path, pattern):
+    "`llmnb train --set model.pattern=MMMA` (Mamba x3 + attention) and RMRM (RWKV/Mamba) run on CPU and their validation loss falls."
     out = tmp_path / "hybrid"
-    r = run(llmnb_cmd, "train", "--out", out, "--no-progress", "--set", "model.pattern=MMMA", "model.n_layers=4", "model.d_model=48",
+    r = run(llmnb_cmd, "train", "--out", out, "--no-progress", "--set", f"model.pattern={pattern}", "model.n_layers=4", "model.d_model=48",
             "model.n_heads=4", "model.d_state=8", "model.max_seq_len=64", "optim.lr=3e-3", "optim.warmup_steps=10",
             "train.batch_size=8", "train.seq_len=64", "train.eval_batches=2", "train.eval_every=40", "train.max_steps=80")
     assert r.returncode == 0, r.stderr

@@ -43,9 +43,11 @@ def model_flops_per_token(model: nn.Module, seq_len: int) -> float:
     "Training FLOPs per token of an llmnb LM (see `LM.flops_per_token`: 6 per matmul weight, plus attention and scan terms)."
     return float(model.flops_per_token(seq_len)["total"])
 
-# %% ../../nbs/96_bench.core.ipynb #274f0bc1
+# %% ../../nbs/96_bench.core.ipynb #a1ab8f17
 BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:function", imported only when run
-              "scan": "llmnb.bench.scan:bench_scan", "optim": "llmnb.bench.optim:bench_optim"}
+              "scan": "llmnb.bench.scan:bench_scan", "optim": "llmnb.bench.optim:bench_optim",
+              "dedup": "llmnb.bench.dedup:bench_dedup", "xent": "llmnb.bench.xent:bench_xent",
+              "wkv": "llmnb.bench.wkv:bench_wkv"}
 
 def run_bench(name: str, out_dir="bench/results", **kw) -> Path:
     "Run benchmark `name` and write `out_dir/name.json` atomically; returns the path."

@@ -10,7 +10,8 @@ import re
 from ..core import LlmnbError
 
 # %% auto #0
-__all__ = ['DEFAULT_SPECIALS', 'ByteTokenizer']
+__all__ = ['DEFAULT_SPECIALS', 'ROLES', 'ByteTokenizer', 'check_conversation', 'apply_chat_template', 'HFTokenizer', 'train_bpe',
+           'load_tokenizer', 'tokenizer_fingerprint']
 
 # %% ../../nbs/50_data.tokenize.ipynb #9b3005ae
 DEFAULT_SPECIALS = ("<|bos|>", "<|eos|>", "<|pad|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<|reserved_0|>")
@@ -67,3 +68,129 @@ class ByteTokenizer:
         return "".join(out)
 
     def __repr__(self): return f"ByteTokenizer(vocab_size={self.vocab_size}, specials={list(self.specials)})"
+
+# %% ../../nbs/50_data.tokenize.ipynb #69ba2dd2
+ROLES = ("system", "user", "assistant")
+_THINK_RE = re.compile(r"(<think>|</think>)")
+
+def _encode_plain(tokenizer, text: str) -> list[int]:
+    return tokenizer.encode(text) if text else []
+
+def _encode_assistant(tokenizer, text: str) -> list[int]:
+    "Assistant content: `<think>`/`</think>` become their special ids when the tokenizer has them; all else plain text."
+    specials = getattr(tokenizer, "special_to_id", {})
+    ids = []
+    for piece in _THINK_RE.split(text):
+        if piece in ("<think>", "</think>") and piece in specials: ids.append(specials[piece])
+        elif piece: ids.extend(tokenizer.encode(piece))
+    return ids
+
+def check_conversation(conversation, index: int = 0) -> None:
+    "Raise `LlmnbError` naming conversation `index` if it is not a list of role/content messages."
+    where = f"conversation {index}"
+    if not isinstance(conversation, (list, tuple)) or not conversation:
+        raise LlmnbError(f"{where} must be a non-empty list of {{'role', 'content'}} messages, got {type(conversation).__name__}")
+    for j, m in enumerate(conversation):
+        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+            raise LlmnbError(f"{where}, message {j} must be a dict with role in {ROLES} and str content, got {str(m)[:120]!r}")
+        if "reasoning" in m and (m["role"] != "assistant" or not isinstance(m["reasoning"], str)):
+            raise LlmnbError(f"{where}, message {j}: 'reasoning' is allowed only on assistant messages, as a str")
+
+def apply_chat_template(conversation: list[dict], # [{"role": ..., "content": ...}, ...]
+                        tokenizer,                 # a ByteTokenizer (or anything with encode/token_id/bos_id)
+                        add_bos: bool = True,      # start with <|bos|>
+                        add_generation_prompt: bool = False, # end with `<|im_start|>assistant\n` (for sampling)
+                       ) -> tuple[list[int], list[bool]]:
+    "Token ids of `conversation` in the ChatML layout, and a per-token mask: True = trained (assistant content + its <|im_end|>)."
+    check_conversation(conversation)
+    im_start, im_end, nl = tokenizer.token_id("<|im_start|>"), tokenizer.token_id("<|im_end|>"), tokenizer.encode("\n")
+    ids, trained = ([tokenizer.bos_id], [False]) if add_bos else ([], [])
+    def put(toks, t): ids.extend(toks); trained.extend([t] * len(toks))
+    for m in conversation:
+        put([im_start] + tokenizer.encode(m["role"] + "\n"), False)
+        if m["role"] == "assistant":
+            body = m["content"]
+            if m.get("reasoning") is not None: body = f"<think>\n{m['reasoning']}\n</think>\n" + body
+            put(_encode_assistant(tokenizer, body) + [im_end], True)
+        else: put(_encode_plain(tokenizer, m["content"]) + [im_end], False)
+        put(nl, False)
+    if add_generation_prompt: put([im_start] + tokenizer.encode("assistant\n"), False)
+    return ids, trained
+
+# %% ../../nbs/50_data.tokenize.ipynb #604ee368
+class HFTokenizer:
+    "A `tokenizers.Tokenizer` behind the ByteTokenizer interface."
+    def __init__(self, tk, specials=None):
+        self.tk = tk
+        added = {t.content: i for i, t in tk.get_added_tokens_decoder().items() if t.special}
+        self.specials = tuple(specials) if specials is not None else tuple(sorted(added, key=added.get))
+        self.special_to_id = {s: tk.token_to_id(s) for s in self.specials if tk.token_to_id(s) is not None}
+        self.id_to_special = {i: s for s, i in self.special_to_id.items()}
+        self._special_re = re.compile("|".join(re.escape(s) for s in sorted(self.special_to_id, key=len, reverse=True))) if self.special_to_id else None
+
+    @property
+    def vocab_size(self) -> int: return self.tk.get_vocab_size(with_added_tokens=True)
+    def token_id(self, s: str) -> int:
+        "Id of special token `s`."
+        if s not in self.special_to_id: raise LlmnbError(f"'{s}' is not a special token of this tokenizer; specials: {', '.join(self.special_to_id)}")
+        return self.special_to_id[s]
+    bos_id, eos_id, pad_id = (property(lambda self, s=s: self.token_id(s)) for s in ("<|bos|>", "<|eos|>", "<|pad|>"))
+
+    def encode(self, text: str, add_bos: bool = False, add_eos: bool = False, allow_special: bool = False) -> list[int]:
+        "Token ids of `text` (special-token strings stay text unless `allow_special`)."
+        if not isinstance(text, str): raise LlmnbError(f"encode expects str, got {type(text).__name__}")
+        enc = lambda t: self.tk.encode(t, add_special_tokens=False).ids if t else []
+        ids, pos = [self.bos_id] if add_bos else [], 0
+        for m in (self._special_re.finditer(text) if self._special_re else ()):
+            ids += enc(text[pos:m.start()]); pos = m.end()
+            ids += [self.special_to_id[m.group()]] if allow_special else enc(m.group()[:1]) + enc(m.group()[1:])
+        ids += enc(text[pos:])
+        return ids + ([self.eos_id] if add_eos else [])
+
+    def decode(self, ids, skip_special: bool = False) -> str:
+        "Text of `ids`."
+        ids = [int(i) for i in (ids.tolist() if hasattr(ids, "tolist") else ids)]
+        bad = [i for i in ids if not 0 <= i < self.vocab_size]
+        if bad: raise LlmnbError(f"token id {bad[0]} is outside this tokenizer's vocabulary (size {self.vocab_size})")
+        return self.tk.decode(ids, skip_special_tokens=skip_special)
+
+    def save(self, path) -> str:
+        "Write `tokenizer.json` into directory `path`."
+        from pathlib import Path
+        p = Path(path); p.mkdir(parents=True, exist_ok=True); self.tk.save(str(p / "tokenizer.json")); return str(p / "tokenizer.json")
+
+    def __repr__(self): return f"HFTokenizer(vocab_size={self.vocab_size}, specials={list(self.special_to_id)})"
+
+def train_bpe(texts,                         # iterable of training texts
+              vocab_size: int,               # total size, specials and the 256 byte symbols included
+              specials: tuple = DEFAULT_SPECIALS, # special tokens, given the first ids
+              min_frequency: int = 2,        # a pair must occur this often to be merged
+             ) -> HFTokenizer:
+    "Train a byte-level BPE tokenizer with the `tokenizers` library."
+    from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders
+    if vocab_size < 256 + len(specials): raise LlmnbError(f"vocab_size={vocab_size} is below the 256 byte symbols plus {len(specials)} specials")
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    tr = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(specials),
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tk.train_from_iterator(texts, trainer=tr)
+    return HFTokenizer(tk, specials)
+
+def load_tokenizer(path) -> HFTokenizer:
+    "A Hugging Face tokenizer from a local `tokenizer.json` or a directory containing one (never downloads)."
+    from pathlib import Path
+    from tokenizers import Tokenizer
+    p = Path(path)
+    f = p / "tokenizer.json" if p.is_dir() else p
+    if not f.is_file():
+        raise LlmnbError(f"no tokenizer at {path}: expected a tokenizer.json file or a directory containing one "
+                         f"(save a transformers tokenizer with tok.save_pretrained(dir); slow/sentencepiece-only tokenizers need converting)")
+    return HFTokenizer(Tokenizer.from_file(str(f)))
+
+def tokenizer_fingerprint(tokenizer) -> dict:
+    "Kind, vocabulary size and a hash of the vocabulary: what a shard or a checkpoint records to detect a mismatch."
+    import hashlib
+    if isinstance(tokenizer, HFTokenizer): blob, kind = tokenizer.tk.to_str(), "hf"
+    else: blob, kind = "byte:" + "\x00".join(tokenizer.specials), "byte"
+    return {"kind": kind, "vocab_size": tokenizer.vocab_size, "sha256": hashlib.sha256(blob.encode()).hexdigest()[:16]}

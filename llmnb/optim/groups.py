@@ -14,7 +14,7 @@ from ..core import LlmnbError
 # %% auto #0
 __all__ = ['RULES', 'classify', 'param_groups', 'group_table']
 
-# %% ../../nbs/41_optim.groups.ipynb #3aab81bb
+# %% ../../nbs/41_optim.groups.ipynb #52e50dfb
 # (name regex, optimizer kind "muon" | "adamw", weight decay?, component); first match wins
 RULES = [
     (r"^embed\.weight$",                                    "adamw", False, "embedding"),
@@ -26,6 +26,10 @@ RULES = [
     (r"\.mixer\.conv1d\.weight$",                           "adamw", True,  "mamba"),
     (r"\.mixer\.conv1d\.bias$",                             "adamw", False, "mamba"),
     (r"\.mixer\.(A_log|D|dt_proj\.weight|dt_proj\.bias)$",  "adamw", False, "ssm"),
+    (r"\.mixer\.(rwkv\.)?time_(maa|decay|faaaa)\w*$",        "adamw", False, "rwkv"),   # RWKV token-shift mixing, decay, bonus
+    (r"\.mixer\.(rwkv\.)?(receptance|key|value|gate|output)\.weight$", "muon", True, "rwkv"),
+    (r"\.mlp\.time_maa_[kr]$",                              "adamw", False, "mlp"),    # channel-mix token shift
+    (r"\.mlp\.(key|receptance|value)\.weight$",             "muon",  True,  "mlp"),    # channel-mix projections
     (r"\.bias$",                                            "adamw", False, "norm"),   # any other bias: no decay
 ]
 

@@ -14,7 +14,7 @@ from ..core import LlmnbError, atomic_write
 from ..train.learner import read_metrics
 
 # %% auto #0
-__all__ = ['ema', 'report_figure', 'write_report']
+__all__ = ['DIAG_PANELS', 'ema', 'report_figure', 'diagnostics_figure', 'flags_table', 'write_report']
 
 # %% ../../nbs/70_viz.report.ipynb #6e5f1f61
 def ema(xs: list[float], alpha: float = 0.1) -> list[float]:
@@ -51,7 +51,34 @@ def report_figure(runs: dict[str, list[dict]]) -> go.Figure:
     fig.update_layout(height=720, template="plotly_white", legend=dict(orientation="h", y=-0.12))
     return fig
 
-# %% ../../nbs/70_viz.report.ipynb #7c08f4e9
+# %% ../../nbs/70_viz.report.ipynb #f3734a59
+DIAG_PANELS = [("grad_norm/", "gradient norm by component", "log"), ("update_ratio/", "update/weight ratio by component", "log"),
+               ("act_std/", "activation std by layer", "log"), ("act_diversity/", "token diversity by layer", "linear"),
+               ("ssm_state_eff_rank/", "SSM state effective rank by layer", "linear"), ("ssm_decay_median/", "SSM decay median (at Δ bias)", "linear")]
+
+def diagnostics_figure(recs: list[dict]) -> go.Figure | None:
+    "Panels of the per-component / per-layer diagnostics in `recs`, or None if the run logged none."
+    panels = [(pre, title, ax) for pre, title, ax in DIAG_PANELS if any(k.startswith(pre) for r in recs for k in r)]
+    if not panels: return None
+    rows = (len(panels) + 1) // 2
+    fig = make_subplots(rows=rows, cols=2, subplot_titles=[t for _, t, _ in panels])
+    for i, (pre, _, ax) in enumerate(panels):
+        r, c = i // 2 + 1, i % 2 + 1
+        keys = sorted({k for rec in recs for k in rec if k.startswith(pre)})
+        for k in keys:
+            pts = [(rec["step"], rec[k]) for rec in recs if k in rec]
+            fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers", name=k, showlegend=True), r, c)
+        fig.update_yaxes(type=ax, row=r, col=c); fig.update_xaxes(title_text="step", row=r, col=c)
+    fig.update_layout(height=330 * rows, template="plotly_white")
+    return fig
+
+def flags_table(recs: list[dict]) -> str:
+    "HTML table of every flag raised (step, flag), or a line saying there were none."
+    rows = [(r["step"], f) for r in recs for f in r.get("flags", [])] + [(r["step"], "stop: " + r["stop"]) for r in recs if "stop" in r]
+    if not rows: return "<p>No diagnostic flags were raised.</p>"
+    return "<table><tr><th>step</th><th>flag</th></tr>" + "".join(f"<tr><td>{s}</td><td>{html.escape(f)}</td></tr>" for s, f in rows) + "</table>"
+
+# %% ../../nbs/70_viz.report.ipynb #54951bf3
 def _summary_rows(name: str, recs: list[dict], cfg: dict) -> str:
     va = [r["val_loss"] for r in recs if "val_loss" in r]
     tr = [r for r in recs if "loss" in r]
@@ -75,6 +102,11 @@ def write_report(run_dirs,            # one run directory or a list of them (ove
         runs[name] = recs; rows.append(_summary_rows(name, recs, cfg))
     fig = report_figure(runs)
     body = fig.to_html(full_html=False, include_plotlyjs=True)
+    for name, recs in runs.items():
+        dfig = diagnostics_figure(recs)
+        if dfig is not None or any("flags" in r for r in recs):
+            body += f"<h2>diagnostics: {html.escape(name)}</h2>" + flags_table(recs)
+            if dfig is not None: body += dfig.to_html(full_html=False, include_plotlyjs=False)
     head = "<th>run</th><th>steps</th><th>tokens</th><th>first val</th><th>last val</th><th>best val</th><th>mean tokens/s</th><th>model</th>"
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>llmnb report: {html.escape(', '.join(runs))}</title>"
             "<style>body{font-family:system-ui,sans-serif;margin:24px} table{border-collapse:collapse;font-size:13px}"
