@@ -13,7 +13,8 @@ import torch.nn as nn
 from ..core import LlmnbError, atomic_write_json, get_device
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'run_bench']
+__all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'proc_status_kb',
+           'alternating_medians', 'speedup_ratios', 'run_bench']
 
 # %% ../../nbs/96_bench.core.ipynb #e95ab6c3
 def machine_info(device: torch.device) -> dict:
@@ -43,7 +44,39 @@ def model_flops_per_token(model: nn.Module, seq_len: int) -> float:
     "Training FLOPs per token of an llmnb LM (see `LM.flops_per_token`: 6 per matmul weight, plus attention and scan terms)."
     return float(model.flops_per_token(seq_len)["total"])
 
-# %% ../../nbs/96_bench.core.ipynb #a1ab8f17
+# %% ../../nbs/96_bench.core.ipynb #d1f8028d
+def proc_status_kb(field: str) -> int:
+    "A `VmRSS`/`VmHWM`-style field of /proc/self/status, in kB."
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"): return int(line.split()[1])
+    raise OSError(f"{field} not in /proc/self/status")
+
+def alternating_medians(fns: dict,        # {name: callable returning (forward seconds, backward seconds)}
+                        rounds: int,      # timed rounds; the order is reversed every other round
+                        reps: dict = {},  # {name: calls averaged per round} (default 1)
+                        warmup: int = 1,  # untimed calls of each first
+                       ) -> dict:
+    "Median forward, backward and total seconds per contender: {name: {fwd_s, bwd_s, total_s, total_s_rounds}}."
+    names = list(fns)
+    for _ in range(warmup):
+        for n in names: fns[n]()
+    per = {n: [] for n in names}
+    for r in range(rounds):
+        for n in (names if r % 2 == 0 else names[::-1]):
+            ts = [fns[n]() for _ in range(reps.get(n, 1))]
+            per[n].append((statistics.fmean(f for f, _ in ts), statistics.fmean(b for _, b in ts)))
+    med = statistics.median
+    return {n: {"fwd_s": med([f for f, _ in v]), "bwd_s": med([b for _, b in v]), "total_s": med([f + b for f, b in v]),
+                "total_s_rounds": [f + b for f, b in v]} for n, v in per.items()}
+
+def speedup_ratios(t: dict, fast: str = "chunked", slow: str = "ref") -> dict:
+    "Total, forward and backward speed-up of `fast` over `slow` from `alternating_medians` results."
+    return {f"{fast}_speedup_vs_{slow}": t[slow]["total_s"] / t[fast]["total_s"],
+            f"{fast}_speedup_vs_{slow}_fwd": t[slow]["fwd_s"] / t[fast]["fwd_s"],
+            f"{fast}_speedup_vs_{slow}_bwd": t[slow]["bwd_s"] / t[fast]["bwd_s"]}
+
+# %% ../../nbs/96_bench.core.ipynb #573e1eb6
 BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:function", imported only when run
               "scan": "llmnb.bench.scan:bench_scan", "optim": "llmnb.bench.optim:bench_optim",
               "dedup": "llmnb.bench.dedup:bench_dedup", "xent": "llmnb.bench.xent:bench_xent",

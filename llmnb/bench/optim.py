@@ -29,8 +29,8 @@ def steps_to(curve: list[tuple[int, float]], target: float) -> int | None:
     "First evaluated step whose validation loss is <= target (None if never)."
     return next((s for s, v in curve if s > 0 and v <= target), None)
 
-# %% ../../nbs/97_bench.optim.ipynb #6cf28b77
-SWEEP = {"adamw": (1e-3, 3e-3, 1e-2), "muon": (1e-3, 3e-3, 1e-2), "soap": (1e-3, 3e-3, 1e-2)}
+# %% ../../nbs/97_bench.optim.ipynb #71726cbf
+SWEEP = {"adamw": (1e-3, 3e-3, 1e-2), "muon": (3e-3, 1e-2, 3e-2), "soap": (3e-3, 1e-2, 3e-2)}   # a first sweep put the best Muon/SOAP lr at 1e-2
 
 def bench_optim(config: str = "configs/quickstart.toml", # model and data to train
                 overrides: list[str] = (),               # --set overrides

@@ -8,10 +8,10 @@ Docs: https://llmnb.github.io/llmnb/bench.scan.html.md"""
 __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'scan_bytes', 'copy_bandwidth',
            'bench_scan']
 
-# %% ../../nbs/97_bench.scan.ipynb #fc4747b7
+# %% ../../nbs/97_bench.scan.ipynb #1214a9dc
 import json, os, resource, statistics, subprocess, sys, time
 import torch
-from .core import machine_info, sync_device
+from .core import machine_info, sync_device, proc_status_kb, alternating_medians, speedup_ratios
 from ..kernels.scan import selective_scan, _mamba_selective_scan, triton
 
 # %% ../../nbs/97_bench.scan.ipynb #a0347b76
@@ -34,26 +34,19 @@ def fwd_bwd(backend: str, inp: dict, grad_out: torch.Tensor) -> tuple:
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/97_bench.scan.ipynb #61637a77
-def _status_kb(field: str) -> int:
-    "A `VmRSS`/`VmHWM`-style field of /proc/self/status, in kB."
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"): return int(line.split()[1])
-    raise OSError(f"{field} not in /proc/self/status")
-
+# %% ../../nbs/97_bench.scan.ipynb #c9c519db
 def peak_memory_child(backend: str, batch: int, dim: int, L: int, N: int):
     "In a fresh process: growth of peak resident memory over one forward+backward (prints JSON)."
     torch.manual_seed(0)
     fwd_bwd(backend, scan_inputs(1, dim, 16, N), torch.ones(1, dim, 16))          # load libraries, not measured
     inp = scan_inputs(batch, dim, L, N); grad_out = torch.randn(batch, dim, L)
-    base = _status_kb("VmRSS")
+    base = proc_status_kb("VmRSS")
     try:
         with open("/proc/self/clear_refs", "w") as f: f.write("5")             # reset VmHWM to the current RSS
         how = "VmHWM after /proc/self/clear_refs"
     except OSError: how = "ru_maxrss (high-water mark since process start)"
     fwd_bwd(backend, inp, grad_out)
-    peak = _status_kb("VmHWM") if how.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = proc_status_kb("VmHWM") if how.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"backend": backend, "peak_growth_mb": max(0, peak - base) / 1024, "base_mb": base / 1024, "how": how}))
 
 def peak_memory(backend: str, batch: int, dim: int, L: int, N: int) -> dict:
@@ -64,21 +57,11 @@ def peak_memory(backend: str, batch: int, dim: int, L: int, N: int) -> dict:
     if res.returncode: raise RuntimeError(f"memory probe for {backend} failed:\n{res.stderr[-2000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
 
-# %% ../../nbs/97_bench.scan.ipynb #b49f74a0
+# %% ../../nbs/97_bench.scan.ipynb #171c98e4
 def time_backends(backends: dict, inp: dict, rounds: int, reps: dict, warmup: int = 2) -> dict:
     "Median forward, backward and total seconds per backend over alternating rounds; {name: {...}}."
     grad_out = torch.randn(inp["u"].shape, generator=torch.Generator().manual_seed(1)).to(inp["u"])
-    names = list(backends)
-    for _ in range(warmup):                                                          # allocator, kernels, caches
-        for n in names: fwd_bwd(backends[n], inp, grad_out)
-    per = {n: [] for n in names}
-    for r in range(rounds):
-        for n in (names if r % 2 == 0 else names[::-1]):
-            ts = [fwd_bwd(backends[n], inp, grad_out) for _ in range(reps.get(n, 1))]
-            per[n].append((statistics.fmean(f for f, _ in ts), statistics.fmean(b for _, b in ts)))
-    med = lambda xs: statistics.median(xs)
-    return {n: {"fwd_s": med([f for f, _ in v]), "bwd_s": med([b for _, b in v]), "total_s": med([f + b for f, b in v]),
-                "total_s_rounds": [f + b for f, b in v]} for n, v in per.items()}
+    return alternating_medians({n: (lambda be=be: fwd_bwd(be, inp, grad_out)) for n, be in backends.items()}, rounds, reps, warmup)
 
 # %% ../../nbs/97_bench.scan.ipynb #3aaf0614
 def scan_bytes(inp: dict) -> int:
@@ -97,7 +80,7 @@ def copy_bandwidth(device, nbytes: int = 1 << 30, reps: int = 10) -> float:
         best = max(best, 2 * nbytes / (time.perf_counter() - t0))
     return best
 
-# %% ../../nbs/97_bench.scan.ipynb #464a980c
+# %% ../../nbs/97_bench.scan.ipynb #7be2bf64
 def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # CPU problem size
                rounds: int = 7,            # alternating timed rounds
                reps: int = 3,              # chunked calls averaged per round (the reference runs once per round)
@@ -110,9 +93,7 @@ def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # C
     inp = scan_inputs(batch, dim, L, N)
     t = time_backends({"ref": "ref", "chunked": "chunked"}, inp, rounds, {"chunked": reps})
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = {"chunked_speedup_vs_ref": t["ref"]["total_s"] / t["chunked"]["total_s"],
-              "chunked_speedup_vs_ref_fwd": t["ref"]["fwd_s"] / t["chunked"]["fwd_s"],
-              "chunked_speedup_vs_ref_bwd": t["ref"]["bwd_s"] / t["chunked"]["bwd_s"]}
+    ratios = speedup_ratios(t)
     method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} chunked calls per round) after two warm-up calls each; "
               "forward+backward of selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus=True) with a random output cotangent")
     if memory:

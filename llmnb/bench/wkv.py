@@ -7,13 +7,13 @@ Docs: https://llmnb.github.io/llmnb/bench.wkv.html.md"""
 # %% auto #0
 __all__ = ['wkv_inputs', 'fwd_bwd', 'time_backends', 'bench_wkv']
 
-# %% ../../nbs/97_bench.wkv.ipynb #cb504221
+# %% ../../nbs/97_bench.wkv.ipynb #3f60bda0
 import statistics, time
 import torch
-from .core import machine_info, sync_device
+from .core import machine_info, sync_device, alternating_medians, speedup_ratios
 from ..kernels.wkv import wkv6, triton
 
-# %% ../../nbs/97_bench.wkv.ipynb #b71c37c9
+# %% ../../nbs/97_bench.wkv.ipynb #99490cda
 def wkv_inputs(B, H, T, K, V, device="cpu", dtype=torch.float32, seed=0) -> dict:
     "Inputs of a wkv6 call as an RWKV-6 layer makes them: r, k, v in `dtype`, log-decay w = -exp(.) and bonus u in float32."
     g = torch.Generator().manual_seed(seed)
@@ -36,19 +36,9 @@ def time_backends(backends: dict, inp: dict, rounds: int, reps: dict, warmup: in
     "Median forward, backward and total seconds per backend over alternating rounds; {name: {...}}."
     B, H, T, _ = inp["r"].shape
     grad_out = torch.randn(B, H, T, inp["v"].shape[-1], generator=torch.Generator().manual_seed(1)).to(inp["v"])
-    names = list(backends)
-    for _ in range(warmup):
-        for n in names: fwd_bwd(backends[n], inp, grad_out)
-    per = {n: [] for n in names}
-    for r in range(rounds):
-        for n in (names if r % 2 == 0 else names[::-1]):
-            ts = [fwd_bwd(backends[n], inp, grad_out) for _ in range(reps.get(n, 1))]
-            per[n].append((statistics.fmean(f for f, _ in ts), statistics.fmean(b for _, b in ts)))
-    med = statistics.median
-    return {n: {"fwd_s": med([f for f, _ in v]), "bwd_s": med([b for _, b in v]), "total_s": med([f + b for f, b in v]),
-                "total_s_rounds": [f + b for f, b in v]} for n, v in per.items()}
+    return alternating_medians({n: (lambda be=be: fwd_bwd(be, inp, grad_out)) for n, be in backends.items()}, rounds, reps, warmup)
 
-# %% ../../nbs/97_bench.wkv.ipynb #f212cdb3
+# %% ../../nbs/97_bench.wkv.ipynb #bb921ede
 def bench_wkv(B: int = 2, H: int = 4, T: int = 2048, K: int = 64, V: int = 64,   # CPU problem size
               rounds: int = 5,             # alternating timed rounds
               reps: int = 3,               # chunked calls averaged per round (the reference runs once per round)
@@ -59,9 +49,7 @@ def bench_wkv(B: int = 2, H: int = 4, T: int = 2048, K: int = 64, V: int = 64,  
     inp = wkv_inputs(B, H, T, K, V)
     t = time_backends({"ref": "ref", "chunked": "chunked"}, inp, rounds, {"chunked": reps})
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = {"chunked_speedup_vs_ref": t["ref"]["total_s"] / t["chunked"]["total_s"],
-              "chunked_speedup_vs_ref_fwd": t["ref"]["fwd_s"] / t["chunked"]["fwd_s"],
-              "chunked_speedup_vs_ref_bwd": t["ref"]["bwd_s"] / t["chunked"]["bwd_s"]}
+    ratios = speedup_ratios(t)
     method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} chunked calls per round) after one warm-up call each; "
               "forward+backward of wkv6(r, k, v, w, u) (float32, default scale, no initial state) with a random output cotangent")
     info = machine_info(torch.device("cpu"))
