@@ -72,3 +72,17 @@ def test_hybrid_pattern_trains_and_learns(llmnb_cmd, tmp_path, pattern):
     assert r.returncode == 0, r.stderr
     vals = [m["val_loss"] for m in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "val_loss" in m]
     assert vals[-1] < vals[0] - 1.5, vals
+
+
+def test_train_from_token_shards(llmnb_cmd, tmp_path):
+    "`data.source=shards:DIR` trains from tokenized shards; a vocabulary too small for the shards' tokenizer stops before training."
+    from llmnb.data.load import tokenize_to_shards
+    from llmnb.data.text import pydoc_topics, split_docs
+    from llmnb.data.tokenize import ByteTokenizer
+    docs = pydoc_topics(); tr, va = split_docs(docs); tok = ByteTokenizer()
+    tokenize_to_shards([docs[n] for n in tr[:20]], tok, tmp_path / "sh", "train", progress=False)
+    tokenize_to_shards([docs[n] for n in va[:3]], tok, tmp_path / "sh", "val", progress=False)
+    ok = run(llmnb_cmd, "train", "--out", tmp_path / "run", "--no-progress", "--set", *TINY, "train.max_steps=4", f"data.source=shards:{tmp_path / 'sh'}")
+    assert ok.returncode == 0, ok.stderr
+    bad = run(llmnb_cmd, "train", "--out", tmp_path / "run2", "--set", *TINY, f"data.source=shards:{tmp_path / 'sh'}", "model.vocab_size=200")
+    assert bad.returncode == 2 and "model.vocab_size=200 is smaller than the tokenizer's vocabulary (264)" in bad.stderr

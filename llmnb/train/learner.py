@@ -24,15 +24,16 @@ __all__ = ['RUN_MARKERS', 'DataConfig', 'TrainConfig', 'RunConfig', 'load_run_co
            'prepare_run_dir', 'dist_info', 'init_distributed', 'on_rank0', 'Callback', 'RecordCallback', 'Learner',
            'find_nonfinite', 'resume', 'step_and_log', 'fit']
 
-# %% ../../nbs/61_train.learner.ipynb #2fe88690
+# %% ../../nbs/61_train.learner.ipynb #9b99b219
 @dataclass
 class DataConfig(Config):
     "Where the text comes from and how it is split."
-    source: str = "pydoc_topics"   # built-in text source
+    source: str = "pydoc_topics"   # pydoc_topics | shards:DIR (train/val token shards + tokenizer.json)
     val_fraction: float = 0.1      # share of documents held out
 
     def validate(self):
-        if self.source not in SOURCES: raise ConfigError(f"source: unknown data source '{self.source}'; available: {', '.join(SOURCES)}")
+        if self.source != "pydoc_topics" and not self.source.startswith("shards:"):
+            raise ConfigError(f"source: unknown data source '{self.source}'; available: {', '.join(SOURCES)}")
         if not 0 < self.val_fraction < 1: raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
 
 @dataclass
@@ -181,7 +182,7 @@ class RecordCallback(Callback):
     def __init__(self, fn): self.fn = fn
     def on_record(self, learner, rec): self.fn(rec)
 
-# %% ../../nbs/61_train.learner.ipynb #ee36bcae
+# %% ../../nbs/61_train.learner.ipynb #9b23285e
 class Learner:
     "Trains an LM from a RunConfig into a run directory."
     def __init__(self, cfg: RunConfig,
@@ -195,6 +196,10 @@ class Learner:
         if cfg.model.vocab_size < tok_vocab:
             raise ConfigError(f"model.vocab_size={cfg.model.vocab_size} is smaller than the tokenizer's vocabulary ({tok_vocab}); "
                               f"set model.vocab_size >= {tok_vocab} or 0 (= take it from the tokenizer)")
+        top = max(int(self.corpus.train.ids.max()), int(self.corpus.val.ids.max()))
+        if top >= cfg.model.vocab_size:
+            raise LlmnbError(f"the data holds token id {top} but model.vocab_size is {cfg.model.vocab_size}; the data was tokenized "
+                             "with a different tokenizer than the one the model is sized for")
         self.cfg, self.run_dir = cfg, Path(run_dir) if run_dir else None
         tc = cfg.train
         cbs = [c if isinstance(c, Callback) else RecordCallback(c) for c in callbacks]
