@@ -14,14 +14,17 @@ from ..optim.groups import classify
 from .learner import Callback
 
 # %% auto #0
-__all__ = ['ComponentStats', 'ActivationStats', 'effective_rank', 'SSMStats', 'PlateauMonitor', 'default_callbacks']
+__all__ = ['MATRIX_COMPONENTS', 'ComponentStats', 'ActivationStats', 'effective_rank', 'SSMStats', 'PlateauMonitor',
+           'default_callbacks']
 
-# %% ../../nbs/62_train.diagnostics.ipynb #378635ca
+# %% ../../nbs/62_train.diagnostics.ipynb #149c487a
 def _flag(learner, msg: str):
     learner.extra.setdefault("flags", []).append(msg)
 
+MATRIX_COMPONENTS = ("embedding", "attention", "mamba", "rwkv", "mlp", "head")   # compared with each other for flags
+
 class ComponentStats(Callback):
-    "Gradient norm and update/weight ratio per component every `every` steps; flags ratios > 10x from the median component."
+    "Gradient norm and update/weight ratio per component every `every` steps; flags matrix components > 10x from their median."
     order = 10
     def __init__(self, every: int = 10, band: float = 10.0): self.every, self.band = every, band
     def before_fit(self, L):
@@ -45,10 +48,11 @@ class ComponentStats(Callback):
             w = math.sqrt(sum(b.float().pow(2).sum().item() for b in self.before[c]))
             if w > 0: ratios[c] = L.extra[f"update_ratio/{c}"] = upd / w
         self.before = None
-        live = [r for r in ratios.values() if r > 0]
+        mats = {c: r for c, r in ratios.items() if c in MATRIX_COMPONENTS}
+        live = [r for r in mats.values() if r > 0]
         if len(live) >= 2:
             med = statistics.median(live)
-            for c, r in ratios.items():
+            for c, r in mats.items():
                 rel = r / med
                 if rel < 1 / self.band or rel > self.band: _flag(L, f"{c} update/weight ratio is {rel:.3g}x the median component's")
 
