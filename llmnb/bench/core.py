@@ -14,7 +14,7 @@ from ..core import LlmnbError, atomic_write_json, get_device
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'proc_status_kb',
-           'alternating_medians', 'speedup_ratios', 'run_bench']
+           'peak_rss_growth', 'alternating_medians', 'speedup_ratios', 'run_bench']
 
 # %% ../../nbs/96_bench.core.ipynb #e95ab6c3
 def machine_info(device: torch.device) -> dict:
@@ -44,13 +44,25 @@ def model_flops_per_token(model: nn.Module, seq_len: int) -> float:
     "Training FLOPs per token of an llmnb LM (see `LM.flops_per_token`: 6 per matmul weight, plus attention and scan terms)."
     return float(model.flops_per_token(seq_len)["total"])
 
-# %% ../../nbs/96_bench.core.ipynb #d1f8028d
+# %% ../../nbs/96_bench.core.ipynb #5e80c081
 def proc_status_kb(field: str) -> int:
     "A `VmRSS`/`VmHWM`-style field of /proc/self/status, in kB."
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field + ":"): return int(line.split()[1])
     raise OSError(f"{field} not in /proc/self/status")
+
+def peak_rss_growth(fn) -> dict:
+    "Run `fn()` and return the growth of peak resident memory over the level before it (MB), and how it was measured."
+    import resource
+    base = proc_status_kb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f: f.write("5")             # reset VmHWM to the current RSS
+        how = "VmHWM after /proc/self/clear_refs"
+    except OSError: how = "ru_maxrss (high-water mark since process start)"
+    fn()
+    peak = proc_status_kb("VmHWM") if how.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"peak_growth_mb": max(0, peak - base) / 1024, "base_mb": base / 1024, "how": how}
 
 def alternating_medians(fns: dict,        # {name: callable returning (forward seconds, backward seconds)}
                         rounds: int,      # timed rounds; the order is reversed every other round

@@ -8,10 +8,10 @@ Docs: https://llmnb.github.io/llmnb/bench.scan.html.md"""
 __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'scan_bytes', 'copy_bandwidth',
            'bench_scan']
 
-# %% ../../nbs/97_bench.scan.ipynb #1214a9dc
-import json, os, resource, statistics, subprocess, sys, time
+# %% ../../nbs/97_bench.scan.ipynb #21890135
+import json, os, statistics, subprocess, sys, time
 import torch
-from .core import machine_info, sync_device, proc_status_kb, alternating_medians, speedup_ratios
+from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios
 from ..kernels.scan import selective_scan, _mamba_selective_scan, triton
 
 # %% ../../nbs/97_bench.scan.ipynb #a0347b76
@@ -34,20 +34,13 @@ def fwd_bwd(backend: str, inp: dict, grad_out: torch.Tensor) -> tuple:
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/97_bench.scan.ipynb #c9c519db
+# %% ../../nbs/97_bench.scan.ipynb #68917b85
 def peak_memory_child(backend: str, batch: int, dim: int, L: int, N: int):
     "In a fresh process: growth of peak resident memory over one forward+backward (prints JSON)."
     torch.manual_seed(0)
     fwd_bwd(backend, scan_inputs(1, dim, 16, N), torch.ones(1, dim, 16))          # load libraries, not measured
     inp = scan_inputs(batch, dim, L, N); grad_out = torch.randn(batch, dim, L)
-    base = proc_status_kb("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w") as f: f.write("5")             # reset VmHWM to the current RSS
-        how = "VmHWM after /proc/self/clear_refs"
-    except OSError: how = "ru_maxrss (high-water mark since process start)"
-    fwd_bwd(backend, inp, grad_out)
-    peak = proc_status_kb("VmHWM") if how.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"backend": backend, "peak_growth_mb": max(0, peak - base) / 1024, "base_mb": base / 1024, "how": how}))
+    print(json.dumps({"backend": backend, **peak_rss_growth(lambda: fwd_bwd(backend, inp, grad_out))}))
 
 def peak_memory(backend: str, batch: int, dim: int, L: int, N: int) -> dict:
     "Run `peak_memory_child` in a fresh Python process and return its result."

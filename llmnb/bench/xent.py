@@ -7,11 +7,11 @@ Docs: https://llmnb.github.io/llmnb/bench.xent.html.md"""
 # %% auto #0
 __all__ = ['VARIANTS', 'xent_inputs', 'naive_xent', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_variants', 'bench_xent']
 
-# %% ../../nbs/97_bench.xent.ipynb #09cd9875
-import json, os, resource, statistics, subprocess, sys, time
+# %% ../../nbs/97_bench.xent.ipynb #e4adb982
+import json, os, statistics, subprocess, sys, time
 import torch
 import torch.nn.functional as F
-from .core import machine_info, sync_device, proc_status_kb
+from .core import machine_info, sync_device, peak_rss_growth
 from ..kernels.xent import linear_cross_entropy, triton
 
 # %% ../../nbs/97_bench.xent.ipynb #7405f238
@@ -42,19 +42,12 @@ def fwd_bwd(variant: str, h, w, t) -> tuple:
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/97_bench.xent.ipynb #0c7c2222
+# %% ../../nbs/97_bench.xent.ipynb #93d63f0b
 def peak_memory_child(variant: str, N: int, d: int, V: int):
     "In a fresh process: growth of peak resident memory over one forward+backward (prints JSON)."
     fwd_bwd(variant, *xent_inputs(16, d, 64))                                 # load libraries, not measured
     inp = xent_inputs(N, d, V)
-    base = proc_status_kb("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w") as f: f.write("5")             # reset VmHWM to the current RSS
-        how = "VmHWM after /proc/self/clear_refs"
-    except OSError: how = "ru_maxrss (high-water mark since process start)"
-    fwd_bwd(variant, *inp)
-    peak = proc_status_kb("VmHWM") if how.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"variant": variant, "peak_growth_mb": max(0, peak - base) / 1024, "base_mb": base / 1024, "how": how}))
+    print(json.dumps({"variant": variant, **peak_rss_growth(lambda: fwd_bwd(variant, *inp))}))
 
 def peak_memory(variant: str, N: int, d: int, V: int) -> dict:
     "Run `peak_memory_child` in a fresh Python process and return its result."
