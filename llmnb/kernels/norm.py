@@ -7,14 +7,10 @@ Docs: https://llmnb.github.io/llmnb/kernels.norm.html.md"""
 # %% auto #0
 __all__ = ['BACKENDS', 'MAX_D', 'rms_norm_ref', 'rms_norm']
 
-# %% ../../nbs/13_kernels.norm.ipynb #297f44e4
+# %% ../../nbs/13_kernels.norm.ipynb #5d93a546
 import torch
 from ..core import LlmnbError
-try:
-    import triton
-    import triton.language as tl
-except ImportError:                     # triton is an optional dependency (Linux wheels only)
-    triton = tl = None
+from .triton_utils import triton, tl, interpreted, check_triton_backend   # triton is None without it
 
 # %% ../../nbs/13_kernels.norm.ipynb #93d70f60
 BACKENDS = ("auto", "ref", "triton")
@@ -78,12 +74,10 @@ if triton is not None:
             tl.store(dx_ptr + offs, dx.to(dx_ptr.dtype.element_ty), mask=mask)
         tl.store(dw_ptr + pid * D + cols, dw, mask=cmask)
 
-# %% ../../nbs/13_kernels.norm.ipynb #82ea9390
+# %% ../../nbs/13_kernels.norm.ipynb #00266c80
 def _triton_interpreted() -> bool:
-    "True when the kernels run in Triton's interpreter: TRITON_INTERPRET=1 was set before triton was first imported."
-    if triton is None: return False
-    from triton.runtime.interpreter import InterpretedFunction
-    return isinstance(_rms_fwd_kernel, InterpretedFunction) and isinstance(tl.sum, InterpretedFunction)
+    "True when this module's kernels run in Triton's interpreter (see `kernels.triton_utils.interpreted`)."
+    return interpreted(_rms_fwd_kernel if triton is not None else None)
 
 def _blocks(M: int, D: int) -> tuple:
     "(BM, BD, num_warps): rows per program (about 4096 values per tile) and the padded row width."
@@ -115,7 +109,7 @@ class _TritonRMSNorm(torch.autograd.Function):
         if M: _rms_bwd_kernel[(n_prog,)](x2, weight, dy.contiguous(), r, dx, dw, M, D, n_blocks, BM=BM, BD=BD, num_warps=nw)
         return dx, dw.sum(0).to(weight.dtype), None
 
-# %% ../../nbs/13_kernels.norm.ipynb #7591032f
+# %% ../../nbs/13_kernels.norm.ipynb #dbb691f3
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
     if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
@@ -131,10 +125,7 @@ def rms_norm(x: torch.Tensor,       # (..., D) input
     D = _check_inputs(x, weight)
     be = _pick_backend(backend, x.device)
     if be == "triton":
-        if triton is None: raise LlmnbError("backend='triton' needs triton (pip install triton; Linux only); use backend='ref'")
-        if x.device.type != "cuda" and not _triton_interpreted():
-            raise LlmnbError(f"backend='triton' got tensors on {x.device}, but the kernels are compiled for a GPU. To run them on CPU, set "
-                             "TRITON_INTERPRET=1 before triton is first imported in the process (importing llmnb.kernels.norm imports it)")
+        check_triton_backend(x.device, _rms_fwd_kernel if triton is not None else None, "llmnb.kernels.norm", "ref")
         if D > MAX_D: be = "ref"                                    # too wide for one row in registers
     if be == "ref": return rms_norm_ref(x, weight, eps)
     return _TritonRMSNorm.apply(x.reshape(-1, D).contiguous(), weight.contiguous(), eps).view(*x.shape[:-1], D)

@@ -7,16 +7,12 @@ Docs: https://llmnb.github.io/llmnb/kernels.scan.html.md"""
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'GROUP_ELEMS', 'selective_scan_ref', 'selective_scan', 'selective_state_update']
 
-# %% ../../nbs/10_kernels.scan.ipynb #e45f18e0
+# %% ../../nbs/10_kernels.scan.ipynb #ce31c045
 import functools, threading
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError
-try:
-    import triton
-    import triton.language as tl
-except ImportError:                     # triton is an optional dependency (Linux wheels only)
-    triton = tl = None
+from .triton_utils import triton, tl, interpreted, check_triton_backend   # triton is None without it
 
 # %% ../../nbs/10_kernels.scan.ipynb #daf2f877
 BACKENDS = ("auto", "ref", "chunked", "triton", "cuda")
@@ -304,12 +300,10 @@ if triton is not None:
                 tl.store(dC_ptr + part[:, None] + l[None, :], tl.sum(x * dy[:, None, :], 0), mask=mnl)
         tl.store(dA_ptr + (pid_b * D + d[:, None]) * N + n[None, :], dA_acc, mask=mdn)
 
-# %% ../../nbs/10_kernels.scan.ipynb #08370c88
+# %% ../../nbs/10_kernels.scan.ipynb #f31f76ea
 def _triton_interpreted() -> bool:
-    "True when the kernels run in Triton's interpreter: TRITON_INTERPRET=1 was set before triton was first imported."
-    if triton is None: return False
-    from triton.runtime.interpreter import InterpretedFunction
-    return isinstance(_scan_fwd_kernel, InterpretedFunction) and isinstance(tl.sum, InterpretedFunction)
+    "True when this module's kernels run in Triton's interpreter (see `kernels.triton_utils.interpreted`)."
+    return interpreted(_scan_fwd_kernel if triton is not None else None)
 
 def _blocks(D, H, G, N):
     "Tile sizes (BLOCK_D, BLOCK_N, BLOCK_L, CK): about 2048 state values per tile; the channel block inside one group."
@@ -348,7 +342,7 @@ class _TritonScan(torch.autograd.Function):
                                     D, L, N, H, G, n_ck, n_db, BLOCK_D=BD, BLOCK_N=BN, BLOCK_L=BL, CK=CK)
         return du, ddt, dA.sum(0), dB.view(b, G, n_db // G, N, L).sum(2), dC.view(b, G, n_db // G, N, L).sum(2)
 
-# %% ../../nbs/10_kernels.scan.ipynb #20a0ea76
+# %% ../../nbs/10_kernels.scan.ipynb #833324b6
 @functools.lru_cache(None)
 def _mamba_selective_scan():
     "mamba-ssm's `selective_scan_fn`, or None when mamba-ssm does not import."
@@ -389,10 +383,7 @@ def selective_scan(u: torch.Tensor,          # (batch, dim, L) input
         if u.device.type != "cuda": raise LlmnbError(f"backend='cuda' needs CUDA tensors; u is on {u.device}")
         return fn(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state)
     if be == "triton":
-        if triton is None: raise LlmnbError("backend='triton' needs triton (pip install triton; Linux only); use backend='chunked'")
-        if u.device.type != "cuda" and not _triton_interpreted():
-            raise LlmnbError(f"backend='triton' got tensors on {u.device}, but the kernels are compiled for a GPU. To run them on CPU, set "
-                             "TRITON_INTERPRET=1 before triton is first imported in the process (importing llmnb.kernels.scan imports it)")
+        check_triton_backend(u.device, _scan_fwd_kernel if triton is not None else None, "llmnb.kernels.scan", "chunked")
     cdt = _compute_dtype(u, delta, A, B, C, D, z, delta_bias) if be == "chunked" else torch.float32
     uc, dt = u.to(cdt), delta.to(cdt)
     if delta_bias is not None: dt = dt + delta_bias.to(cdt)[:, None]

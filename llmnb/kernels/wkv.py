@@ -7,15 +7,11 @@ Docs: https://llmnb.github.io/llmnb/kernels.wkv.html.md"""
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'wkv6_ref', 'wkv6']
 
-# %% ../../nbs/11_kernels.wkv.ipynb #ffcf428f
+# %% ../../nbs/11_kernels.wkv.ipynb #4d758358
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError
-try:
-    import triton
-    import triton.language as tl
-except ImportError:                     # triton is an optional dependency (Linux wheels only)
-    triton = tl = None
+from .triton_utils import triton, tl, interpreted, check_triton_backend   # triton is None without it
 
 # %% ../../nbs/11_kernels.wkv.ipynb #32cbaee8
 BACKENDS = ("auto", "ref", "chunked", "triton")
@@ -173,12 +169,10 @@ if triton is not None:
         tl.store(dh0_ptr + i_bh * K * V + ik[:, None] * V + iv[None, :], G, mask=mkv)
         tl.store(du_ptr + (i_v * NBH + i_bh) * K + ik, du, mask=mk)
 
-# %% ../../nbs/11_kernels.wkv.ipynb #99125185
+# %% ../../nbs/11_kernels.wkv.ipynb #f08ed7d2
 def _triton_interpreted() -> bool:
-    "True when the kernels run in Triton's interpreter: TRITON_INTERPRET=1 was set before triton was first imported."
-    if triton is None: return False
-    from triton.runtime.interpreter import InterpretedFunction
-    return isinstance(_wkv6_fwd_kernel, InterpretedFunction) and isinstance(tl.sum, InterpretedFunction)
+    "True when this module's kernels run in Triton's interpreter (see `kernels.triton_utils.interpreted`)."
+    return interpreted(_wkv6_fwd_kernel if triton is not None else None)
 
 def _blocks(K, V):
     "Tile sizes (BK, BV, CK): all of K, a block of at most 32 value columns, a checkpoint every CK steps."
@@ -214,7 +208,7 @@ class _TritonWKV6(torch.autograd.Function):
                                       T, H, K, V, n_ck, B * H, ctx.scale, BK=BK, BV=BV, CK=CK)
         return dr.sum(0), dk.sum(0), dv, dw.sum(0), du.sum((0, 1)), dh0, None
 
-# %% ../../nbs/11_kernels.wkv.ipynb #62881974
+# %% ../../nbs/11_kernels.wkv.ipynb #d1a31d51
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
     if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
@@ -237,10 +231,7 @@ def wkv6(r: torch.Tensor,          # (B, H, T, K) receptance
     B, H, T, K, V = _check_inputs(r, k, v, w, u, initial_state)
     scale = K ** -0.5 if scale is None else float(scale)
     if be == "triton":
-        if triton is None: raise LlmnbError("backend='triton' needs triton (pip install triton; Linux only); use backend='chunked'")
-        if r.device.type != "cuda" and not _triton_interpreted():
-            raise LlmnbError(f"backend='triton' got tensors on {r.device}, but the kernels are compiled for a GPU. To run them on CPU, set "
-                             "TRITON_INTERPRET=1 before triton is first imported in the process (importing llmnb.kernels.wkv imports it)")
+        check_triton_backend(r.device, _wkv6_fwd_kernel if triton is not None else None, "llmnb.kernels.wkv", "chunked")
     cdt = _compute_dtype(r, k, v, w, u, initial_state) if be == "chunked" else torch.float32
     r_, k_, v_, w_, u_ = (t.to(cdt).contiguous() for t in (r, k, v, w, u))
     S0 = r_.new_zeros(B, H, K, V) if initial_state is None else initial_state.to(cdt).contiguous()

@@ -7,16 +7,12 @@ Docs: https://llmnb.github.io/llmnb/kernels.xent.html.md"""
 # %% auto #0
 __all__ = ['BACKENDS', 'REDUCTIONS', 'CHUNK_BYTES', 'linear_cross_entropy']
 
-# %% ../../nbs/12_kernels.xent.ipynb #2c7e1da7
+# %% ../../nbs/12_kernels.xent.ipynb #a4a726db
 import warnings
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError
-try:
-    import triton
-    import triton.language as tl
-except ImportError:                     # triton is an optional dependency (Linux wheels only)
-    triton = tl = None
+from .triton_utils import triton, tl, interpreted, check_triton_backend   # triton is None without it
 
 # %% ../../nbs/12_kernels.xent.ipynb #5b5b6b78
 BACKENDS = ("auto", "ref", "chunked", "triton")
@@ -232,12 +228,10 @@ if triton is not None:
                 tl.atomic_add(dw_ptr + cols[:, None] * D + ks[None, :], tl.dot(tl.trans(dz), h, input_precision=PRECISION),
                               mask=cmask[:, None] & kmask[None, :])
 
-# %% ../../nbs/12_kernels.xent.ipynb #a4bab560
+# %% ../../nbs/12_kernels.xent.ipynb #f2feb8f7
 def _triton_interpreted() -> bool:
-    "True when the kernels run in Triton's interpreter: TRITON_INTERPRET=1 was set before triton was first imported."
-    if triton is None: return False
-    from triton.runtime.interpreter import InterpretedFunction
-    return isinstance(_lce_fwd_kernel, InterpretedFunction) and isinstance(tl.sum, InterpretedFunction)
+    "True when this module's kernels run in Triton's interpreter (see `kernels.triton_utils.interpreted`)."
+    return interpreted(_lce_fwd_kernel if triton is not None else None)
 
 def _tiles(n: int, V: int, device) -> tuple:
     "(BM, BV, BK, splits, num_warps) for n rows and V columns."
@@ -297,7 +291,7 @@ class _TritonLCE(torch.autograd.Function):
         rs = g.float() if ctx.scale is None else (g.float() * ctx.scale).expand(h.shape[0])
         return _triton_grads(h, W, t, lse, rs, ctx.z_loss, ctx.softcap, needs) + (None,) * 4
 
-# %% ../../nbs/12_kernels.xent.ipynb #3aa77a4d
+# %% ../../nbs/12_kernels.xent.ipynb #603736b4
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
     if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
@@ -324,10 +318,7 @@ def linear_cross_entropy(hidden: torch.Tensor,   # (N, d) final hidden states, o
     N, d, V = _check_inputs(hidden, weight, targets, reduction, chunk_size, z_loss, softcap)
     be = _pick_backend(backend, hidden.device)
     if be == "triton":
-        if triton is None: raise LlmnbError("backend='triton' needs triton (pip install triton; Linux only); use backend='chunked'")
-        if hidden.device.type != "cuda" and not _triton_interpreted():
-            raise LlmnbError(f"backend='triton' got tensors on {hidden.device}, but the kernels are compiled for a GPU. To run them on CPU, set "
-                             "TRITON_INTERPRET=1 before triton is first imported in the process (importing llmnb.kernels.xent imports it)")
+        check_triton_backend(hidden.device, _lce_fwd_kernel if triton is not None else None, "llmnb.kernels.xent", "chunked")
         if hidden.dtype not in (torch.float32, torch.bfloat16, torch.float16):
             raise LlmnbError(f"backend='triton' supports float32, bfloat16 and float16; hidden has dtype {hidden.dtype}: use backend='chunked'")
     valid, n_valid = _valid_rows(targets, ignore_index, V)
