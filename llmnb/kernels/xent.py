@@ -291,7 +291,7 @@ class _TritonLCE(torch.autograd.Function):
         rs = g.float() if ctx.scale is None else (g.float() * ctx.scale).expand(h.shape[0])
         return _triton_grads(h, W, t, lse, rs, ctx.z_loss, ctx.softcap, needs) + (None,) * 4
 
-# %% ../../nbs/12_kernels.xent.ipynb #603736b4
+# %% ../../nbs/12_kernels.xent.ipynb #8a4bce22
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
     if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
@@ -310,7 +310,7 @@ def linear_cross_entropy(hidden: torch.Tensor,   # (N, d) final hidden states, o
                         ) -> torch.Tensor:
     "Cross-entropy of `hidden @ weight.T` against `targets` without materializing the (N, V) logits."
     dev = hidden.device.type if isinstance(hidden, torch.Tensor) else "cpu"
-    if isinstance(hidden, torch.Tensor) and isinstance(weight, torch.Tensor) and torch.is_autocast_enabled(dev):
+    if isinstance(hidden, torch.Tensor) and isinstance(weight, torch.Tensor) and dev != "meta" and torch.is_autocast_enabled(dev):
         adt = torch.get_autocast_dtype(dev)              # under autocast the head's matmul runs in the autocast dtype,
         hidden, weight = hidden.to(adt), weight.to(adt)  # as F.linear would; gradients flow back through the casts
         with torch.autocast(dev, enabled=False):

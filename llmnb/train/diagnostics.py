@@ -56,7 +56,7 @@ class ComponentStats(Callback):
                 rel = r / med
                 if rel < 1 / self.band or rel > self.band: _flag(L, f"{c} update/weight ratio is {rel:.3g}x the median component's")
 
-# %% ../../nbs/62_train.diagnostics.ipynb #478ae269
+# %% ../../nbs/62_train.diagnostics.ipynb #ce3277b8
 class ActivationStats(Callback):
     "Per-layer output std and token diversity of mixers and MLPs on a probe batch at every evaluation; flags collapse."
     order = 20
@@ -75,16 +75,17 @@ class ActivationStats(Callback):
             hooks += [l.mixer.register_forward_hook(hook(f"{i}.{l.letter}")), l.mlp.register_forward_hook(hook(f"{i}.mlp"))]
         was = L.model.training; L.model.eval()
         try:
-            with L.autocast(): L.model(L.val_batches[0].to(L.device))
+            with L.autocast(): L.model(L.val_batches[0]["input_ids"].to(L.device))
         finally:
             for h in hooks: h.remove()
             L.model.train(was)
         for name, (std, div) in stats.items():
             L.extra[f"act_std/{name}"] = std; L.extra[f"act_diversity/{name}"] = div
+            if L.step == 0: continue   # at init some outputs are zero by design (RWKV's output projection starts at zero)
             if std < self.min_std: _flag(L, f"layer {name} output is dead (std {std:.2e})")
             elif div < self.min_div: _flag(L, f"layer {name} output is constant across tokens (diversity {div:.2e})")
 
-# %% ../../nbs/62_train.diagnostics.ipynb #42c4d361
+# %% ../../nbs/62_train.diagnostics.ipynb #ee876c56
 def effective_rank(M: torch.Tensor) -> float:
     "exp(entropy) of the normalized singular values of a matrix: 1 for rank one, min(shape) for a flat spectrum."
     s = torch.linalg.svdvals(M.float())
@@ -93,27 +94,36 @@ def effective_rank(M: torch.Tensor) -> float:
     return math.exp(-(p * p.log()).sum().item())
 
 class SSMStats(Callback):
-    "Decay distribution at the Δ bias and final-state norm / effective rank of each Mamba layer on a probe batch; flags collapse."
+    "Decay distribution and final-state norm / effective rank of each Mamba and RWKV layer on a probe batch; flags collapse."
     order = 30
     def __init__(self, frac: float = 0.9): self.frac = frac
+
+    @staticmethod
+    def decays(layer) -> torch.Tensor:
+        "Per-step decay factors at the input-independent part: Mamba exp(softplus(dt bias) A); RWKV exp(-exp(time_decay))."
+        m = layer.mixer
+        if layer.letter == "M": return torch.exp(torch.nn.functional.softplus(m.dt_proj.bias.float())[:, None] * -torch.exp(m.A_log.float()))
+        return torch.exp(-torch.exp(m.time_decay.float()))
+
     @torch.no_grad()
     def after_eval(self, L):
-        mambas = [(i, l.mixer) for i, l in enumerate(L.model.layers) if l.letter == "M"]
-        if not mambas: return
-        for i, m in mambas:
-            dec = torch.exp(torch.nn.functional.softplus(m.dt_proj.bias.float())[:, None] * -torch.exp(m.A_log.float()))
+        rec = [(i, l) for i, l in enumerate(L.model.layers) if l.letter in ("M", "R")]
+        if not rec: return
+        for i, l in rec:
+            dec = self.decays(l)
             lo, hi = (dec < 0.01).float().mean().item(), (dec > 0.999).float().mean().item()
             L.extra[f"ssm_decay_median/{i}"] = dec.median().item(); L.extra[f"ssm_decay_lt_0.01/{i}"] = lo; L.extra[f"ssm_decay_gt_0.999/{i}"] = hi
-            if lo > self.frac: _flag(L, f"Mamba layer {i}: {lo:.0%} of decays < 0.01 (the state forgets within one step)")
-            if hi > self.frac: _flag(L, f"Mamba layer {i}: {hi:.0%} of decays > 0.999 (the state never forgets)")
+            kind = "Mamba" if l.letter == "M" else "RWKV"
+            if lo > self.frac: _flag(L, f"{kind} layer {i}: {lo:.0%} of decays < 0.01 (the state forgets within one step)")
+            if hi > self.frac: _flag(L, f"{kind} layer {i}: {hi:.0%} of decays > 0.999 (the state never forgets)")
         was = L.model.training; L.model.eval()
-        ids = L.val_batches[0][:2].to(L.device)
+        ids = L.val_batches[0]["input_ids"][:2].to(L.device)
         cache = L.model.new_cache(ids.shape[0])
         try:
             with L.autocast(): L.model(ids, cache=cache)
         finally: L.model.train(was)
-        for i, _ in mambas:
-            st = cache[i].ssm
+        for i, l in rec:
+            st = cache[i].ssm if l.letter == "M" else cache[i].tmix.state.flatten(1, 2)   # Mamba (B, D, N); RWKV (B, H*K, K)
             L.extra[f"ssm_state_norm/{i}"] = st.norm().item() / math.sqrt(st.shape[0])
             L.extra[f"ssm_state_eff_rank/{i}"] = sum(effective_rank(s) for s in st) / st.shape[0]
 

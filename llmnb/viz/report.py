@@ -51,10 +51,12 @@ def report_figure(runs: dict[str, list[dict]]) -> go.Figure:
     fig.update_layout(height=720, template="plotly_white", legend=dict(orientation="h", y=-0.12))
     return fig
 
-# %% ../../nbs/70_viz.report.ipynb #f3734a59
+# %% ../../nbs/70_viz.report.ipynb #7fd17599
 DIAG_PANELS = [("grad_norm/", "gradient norm by component", "log"), ("update_ratio/", "update/weight ratio by component", "log"),
                ("act_std/", "activation std by layer", "log"), ("act_diversity/", "token diversity by layer", "linear"),
-               ("ssm_state_eff_rank/", "SSM state effective rank by layer", "linear"), ("ssm_decay_median/", "SSM decay median (at Δ bias)", "linear")]
+               ("ssm_state_eff_rank/", "SSM/RWKV state effective rank by layer", "linear"), ("ssm_state_norm/", "SSM/RWKV state norm by layer", "log"),
+               ("ssm_decay_median/", "SSM/RWKV decay median (input-independent part)", "linear"),
+               ("ssm_decay_lt_0.01/", "fraction of decays < 0.01", "linear"), ("ssm_decay_gt_0.999/", "fraction of decays > 0.999", "linear")]
 
 def diagnostics_figure(recs: list[dict]) -> go.Figure | None:
     "Panels of the per-component / per-layer diagnostics in `recs`, or None if the run logged none."
