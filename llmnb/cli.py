@@ -16,9 +16,10 @@ from .optim import OptimConfig
 from .train.learner import Learner, RunConfig, DataConfig, TrainConfig, load_run_config, prepare_run_dir, read_metrics, init_distributed, on_rank0
 
 # %% auto #0
-__all__ = ['TRAIN_EPILOG', 'build_parser', 'cmd_train', 'cmd_report', 'cmd_bench', 'cmd_data', 'cmd_tokenizer', 'main']
+__all__ = ['TRAIN_EPILOG', 'build_parser', 'cmd_eval', 'cmd_ablate', 'cmd_train', 'cmd_report', 'cmd_bench', 'cmd_data',
+           'cmd_tokenizer', 'main']
 
-# %% ../nbs/99_cli.ipynb #caadd539
+# %% ../nbs/99_cli.ipynb #5a93a28c
 def _keys(section: str, cls) -> str:
     return f"  {section + '.*':8} " + ", ".join(f.name for f in dataclasses.fields(cls))
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="run a benchmark and write bench/results/NAME.json",
                        description="Run one benchmark; every figure is also reported as a ratio to a baseline measured in the same run.")
     b.add_argument("name", metavar="NAME", help=f"benchmark name: {', '.join(BENCHMARKS)}")
-    b.add_argument("--config", metavar="FILE", default="configs/quickstart.toml", help="run config the benchmark takes its model from (default: %(default)s)")
+    b.add_argument("--config", metavar="FILE", default=None, help="run config the benchmark takes its model from (benchmarks that train a model; default: configs/quickstart.toml)")
     b.add_argument("--set", metavar="KEY=VALUE", nargs="+", action="extend", default=[], dest="overrides", help="config overrides, as for train")
     b.add_argument("--out-dir", metavar="DIR", default="bench/results", help="where NAME.json goes (default: %(default)s)")
     d = sub.add_parser("data", help="inspect datasets: `llmnb data stats DIR`",
@@ -69,9 +70,48 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--vocab-size", type=int, default=4096, help="vocabulary size including special tokens (default: %(default)s)")
     k.add_argument("--out", metavar="DIR", required=True, help="directory to write tokenizer.json to")
     k.add_argument("--min-frequency", type=int, default=2, help="minimum pair frequency for a merge (default: %(default)s)")
+    e = sub.add_parser("eval", help="evaluate a run's newest checkpoint: held-out loss, perplexity, bits per byte vs a unigram baseline",
+                       description="Load RUN_DIR's newest checkpoint, score the run's whole validation split (or --data) in non-overlapping "
+                                   "windows, print loss / perplexity / bits per byte next to a unigram baseline fitted on the training split "
+                                   "and the uniform model, and write RUN_DIR/eval.json (eval_<name>.json with --data).")
+    e.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by `llmnb train`")
+    e.add_argument("--data", metavar="PATH", help="eval data instead of the run's validation split: a token-shard directory, a .npy of ids, "
+                   "or .txt/.jsonl/.json/.parquet text (tokenized with the run's tokenizer)")
+    e.add_argument("--seq-len", type=int, default=None, help="window length (default: model.max_seq_len)")
+    e.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
+    e.add_argument("--max-tokens", type=int, default=None, help="score only the first N held-out tokens")
+    e.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: %(default)s)")
+    e.add_argument("--json", action="store_true", help="print the full result as JSON instead of the table")
+    ab = sub.add_parser("ablate", help="run a matrix of configurations (one run directory per cell) and compare them",
+                        description="Run every cell of an ablation TOML (the tables of a run config plus an [ablate] table of axes), "
+                                    "skipping finished cells and resuming half-finished ones, then write OUT/ablate.json, ablate.md and "
+                                    "overlaid plots.")
+    ab.add_argument("config", metavar="CONFIG", help="ablation TOML, e.g. configs/ablate_mqar.toml")
+    ab.add_argument("--out", metavar="DIR", help="where the cell run directories and the table go (default: runs/<name in the TOML, else its file name>)")
+    ab.add_argument("--workers", type=int, default=1, help="cells trained at once, each in its own process (default: %(default)s)")
+    ab.add_argument("--threads", type=int, default=None, help="torch threads per worker process (default: torch's choice)")
+    ab.add_argument("--overwrite", action="store_true", help="rerun cells whose directory holds a run with another config")
+    ab.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
-# %% ../nbs/99_cli.ipynb #72ce44ed
+# %% ../nbs/99_cli.ipynb #1b0b470e
+def cmd_eval(a) -> int:
+    "The `eval` subcommand."
+    from llmnb.eval.run import evaluate_run, format_eval
+    res = evaluate_run(a.run_dir, data=a.data, seq_len=a.seq_len, batch_size=a.batch_size, max_tokens=a.max_tokens, device=a.device)
+    print(json.dumps(res, indent=2) if a.json else format_eval(res)); return 0
+
+def cmd_ablate(a) -> int:
+    "The `ablate` subcommand."
+    from llmnb.core import load_toml
+    from llmnb.eval.ablate import ablate
+    if not Path(a.config).is_file(): raise LlmnbError(f"ablation config '{a.config}' not found")
+    out = Path(a.out) if a.out else Path("runs") / load_toml(a.config).get("name", Path(a.config).stem)
+    res = ablate(a.config, out, overwrite=a.overwrite, progress=not a.no_progress, workers=a.workers, threads=a.threads)
+    print((out / "ablate.md").read_text())
+    print(f"ran {len(res['ran'])}, resumed {len(res['resumed'])}, skipped {len(res['skipped'])}; table {out / 'ablate.md'}, "
+          f"plots {out / 'report.html'}, {out / 'accuracy.html'}"); return 0
+
 def cmd_train(a) -> int:
     "The `train` subcommand."
     from llmnb.viz.report import write_report
@@ -110,7 +150,8 @@ def cmd_report(a) -> int:
 def cmd_bench(a) -> int:
     "The `bench` subcommand."
     from llmnb.bench import run_bench
-    p = run_bench(a.name, a.out_dir, config=a.config, overrides=a.overrides)
+    kw = {k: v for k, v in (("config", a.config), ("overrides", a.overrides)) if v}
+    p = run_bench(a.name, a.out_dir, **kw)
     res = json.loads(Path(p).read_text())
     for k, v in res.get("ratios", {}).items(): print(f"{k}: {v:.3f}")
     print(f"results: {p}"); return 0
@@ -136,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     "Entry point of the `llmnb` command."
     p = build_parser(); a = p.parse_args(argv)
     if not a.command: p.print_help(); return 2
-    try: return {"train": cmd_train, "report": cmd_report, "bench": cmd_bench, "data": cmd_data, "tokenizer": cmd_tokenizer}[a.command](a)
+    cmds = {"train": cmd_train, "report": cmd_report, "bench": cmd_bench, "data": cmd_data, "tokenizer": cmd_tokenizer,
+            "eval": cmd_eval, "ablate": cmd_ablate}
+    try: return cmds[a.command](a)
     except LlmnbError as e:
         print(f"llmnb: error: {e}", file=sys.stderr); return 2
