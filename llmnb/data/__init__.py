@@ -7,7 +7,7 @@ Docs: https://llmnb.github.io/llmnb/data.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/59_data.ipynb #a72f31f3
+# %% ../../nbs/59_data.ipynb #eb684516
 from .tokenize import (ByteTokenizer, DEFAULT_SPECIALS, apply_chat_template, HFTokenizer, train_bpe,
                                  load_tokenizer, tokenizer_fingerprint)
 from .pack import pack_chat, collate_packed, validate_packed, check_packed
@@ -15,3 +15,6 @@ from .dedup import dedup
 from .quality import filter_quality, quality_scores, QualityThresholds
 from .synth import generate, verify, to_conversation, Curriculum, GENERATORS
 from .load import load_texts, tokenize_to_shards, TokenShards, save_rows, data_stats
+from .text import register_source, load_corpus, available_sources
+import llmnb.data.chat      # registers data.source = chat:PATH (packed conversations for SFT)
+from .tasks import TaskTokenizer, MQARTask, mqar_corpus   # registers data.source = mqar:OPTIONS
