@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
-# %% ../nbs/99_cli.ipynb #1b0b470e
+# %% ../nbs/99_cli.ipynb #9382f934
 def cmd_eval(a) -> int:
     "The `eval` subcommand."
     from llmnb.eval.run import evaluate_run, format_eval
@@ -133,7 +133,7 @@ def cmd_train(a) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted; continue with: llmnb train --out {out} --resume", file=sys.stderr); return 130
     finally:
-        if world > 1: torch.distributed.destroy_process_group()
+        if world > 1: lrn.close_distributed()
     if rank != 0: return 0
     if lrn.stop_reason: print(f"stopped early at step {lrn.step}: {lrn.stop_reason}", file=sys.stderr)
     rep = write_report(out)

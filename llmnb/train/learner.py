@@ -23,7 +23,7 @@ from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints, mark
 # %% auto #0
 __all__ = ['RUN_MARKERS', 'DataConfig', 'TrainConfig', 'RunConfig', 'load_run_config', 'read_metrics', 'MetricsLog', 'is_run_dir',
            'prepare_run_dir', 'dist_info', 'init_distributed', 'on_rank0', 'Callback', 'RecordCallback', 'as_batch',
-           'Learner', 'find_nonfinite', 'resume', 'step_and_log', 'fit']
+           'Learner', 'find_nonfinite', 'close_distributed', 'resume', 'step_and_log', 'fit']
 
 # %% ../../nbs/61_train.learner.ipynb #ed18b0b4
 @dataclass
@@ -345,7 +345,7 @@ def find_nonfinite(model: torch.nn.Module, ids: torch.Tensor, autocast=nullconte
     if found: return f"output of {found[0]}"
     return "none in the forward pass (the loss itself: check the labels)" if torch.isfinite(out.logits).all() else "logits"
 
-# %% ../../nbs/61_train.learner.ipynb #6ed3ec5d
+# %% ../../nbs/61_train.learner.ipynb #0784cca8
 def _ledger(self) -> dict:
     return {"train_loss": self.last_loss, "val_loss": self.last_val, "best_val_loss": self.best_val, "best_step": self.best_step,
             "tokens_seen": self.tokens, "wall_time_s": round(self.wall, 3), "config_hash": self.cfg.hash()}
@@ -378,6 +378,15 @@ def _load_fsdp(self, run_dir) -> dict:
     set_rng_state(torch.load(ck / "rng.pt", weights_only=True))
     led["trainer_state"] = st.get("trainer_state", {})
     return led
+
+def close_distributed(self):
+    "Tear down DDP/FSDP in an order that cannot deadlock: drop the DDP wrapper (its reducer) first, sync, then the process group."
+    import gc
+    if not dist.is_initialized(): return
+    self.ddp = self.fwd = self.model    # the reducer's destructor must not be the one that destroys the process group
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
 
 def resume(self) -> int:
     "Restore the newest checkpoint of `run_dir`; returns its step."
@@ -462,3 +471,4 @@ def fit(self, stop_at: int | None = None,  # stop (with a checkpoint) after this
 
 Learner._ledger, Learner._checkpoint, Learner._emit, Learner._load_fsdp, Learner.resume, Learner.step_and_log, Learner.fit = \
     _ledger, _checkpoint, _emit, _load_fsdp, resume, step_and_log, fit
+Learner.close_distributed = close_distributed
