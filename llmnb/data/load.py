@@ -15,7 +15,7 @@ from .tokenize import tokenizer_fingerprint
 # %% auto #0
 __all__ = ['load_texts', 'write_meta', 'tokenize_to_shards', 'TokenShards', 'save_rows', 'data_stats']
 
-# %% ../../nbs/56_data.load.ipynb #e5208f53
+# %% ../../nbs/56_data.load.ipynb #e847545c
 _KINDS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".txt": "text", ".text": "text", ".md": "text"}
 
 def _check_jsonl(path: Path, on_error: str, text_field: str) -> tuple[list, list[str]]:
@@ -56,6 +56,7 @@ def load_texts(paths,                      # a file, a directory, or a list of t
             if bad and on_error == "abort":
                 raise LlmnbError(f"{len(bad)} malformed row(s) in {f}; fix them or pass on_error='skip':\n  " + "\n  ".join(bad[:10]))
             problems += bad
+            if not rows and not bad: raise LlmnbError(f"{f} holds no rows (empty or blank lines only); remove it or add rows")
             ds = datasets.Dataset.from_list([{"text": str(r[text_field])} for r in rows], features=datasets.Features({"text": datasets.Value("string")}))
         else:
             ds = datasets.load_dataset(kind, data_files=str(f), split="train", cache_dir=str(cache_dir) if cache_dir else None)
@@ -64,6 +65,7 @@ def load_texts(paths,                      # a file, a directory, or a list of t
                 ds = ds.select_columns([text_field]).rename_column(text_field, "text") if text_field != "text" else ds.select_columns(["text"])
         parts.append(ds.add_column("source", [f.name] * len(ds)))
     out = datasets.concatenate_datasets(parts)
+    if len(out) == 0: raise LlmnbError(f"no documents in {', '.join(str(f) for f in files)}: every row was empty or skipped")
     out.info.description = json.dumps({"files": [str(f) for f in files], "skipped_rows": problems})
     return out
 
