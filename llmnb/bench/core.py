@@ -44,8 +44,8 @@ def model_flops_per_token(model: nn.Module, seq_len: int) -> float:
     "Training FLOPs per token of an llmnb LM (see `LM.flops_per_token`: 6 per matmul weight, plus attention and scan terms)."
     return float(model.flops_per_token(seq_len)["total"])
 
-# %% ../../nbs/96_bench.core.ipynb #069e3351
-from ..train.memory import proc_status_kb, peak_rss_growth   # defined with the memory estimator, which validates against them
+# %% ../../nbs/96_bench.core.ipynb #b36bc364
+from ..train.memory import proc_status_kb, peak_rss_growth, fresh_process_json   # defined with the memory estimator, which validates against them
 
 def alternating_medians(fns: dict,        # {name: callable returning (forward seconds, backward seconds)}
                         rounds: int,      # timed rounds; the order is reversed every other round

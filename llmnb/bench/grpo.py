@@ -7,10 +7,10 @@ Docs: https://llmnb.github.io/llmnb/bench.grpo.html.md"""
 # %% auto #0
 __all__ = ['CONFIGS', 'make_trainer', 'memory_child', 'peak_memory', 'bench_grpo']
 
-# %% ../../nbs/97_bench.grpo.ipynb #0874bf95
-import json, os, statistics, subprocess, sys, time
+# %% ../../nbs/97_bench.grpo.ipynb #f4597bce
+import json, os, statistics, time
 import torch
-from .core import machine_info, peak_rss_growth, proc_status_kb
+from .core import machine_info, peak_rss_growth, proc_status_kb, fresh_process_json
 
 # %% ../../nbs/97_bench.grpo.ipynb #ef013635
 CONFIGS = {"no_ref": dict(beta=0.0, lora_r=0), "ref_copy": dict(beta=0.04, lora_r=0),
@@ -29,7 +29,7 @@ def make_trainer(name: str, d_model: int = 256, n_layers: int = 4, group_size: i
                      eval_every=0, seed=seed, **CONFIGS[name])
     return GRPOTrainer(lm, ByteTokenizer(), generate("arith", 64, seed=seed, level=1), cfg)
 
-# %% ../../nbs/97_bench.grpo.ipynb #09245985
+# %% ../../nbs/97_bench.grpo.ipynb #11ddb6ff
 def memory_child(name: str, kw: dict):
     "In a fresh process: resident memory of the built trainer and peak growth over one GRPO step (prints JSON)."
     base = proc_status_kb("VmRSS")
@@ -42,9 +42,7 @@ def memory_child(name: str, kw: dict):
 def peak_memory(name: str, kw: dict) -> dict:
     "`memory_child` in a fresh Python process."
     code = f"from llmnb.bench.grpo import memory_child; memory_child({name!r}, {kw!r})"
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if res.returncode: raise RuntimeError(f"memory probe for {name} failed:\n{res.stderr[-2000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return fresh_process_json(code, f"memory probe for {name}")
 
 # %% ../../nbs/97_bench.grpo.ipynb #9dd2f11c
 def bench_grpo(d_model: int = 256, n_layers: int = 4,  # model size (byte vocabulary)

@@ -7,13 +7,13 @@ Docs: https://llmnb.github.io/llmnb/bench.lora.html.md"""
 # %% auto #0
 __all__ = ['MODES', 'make_base', 'weight_mb', 'mode_child', 'run_mode', 'bench_lora']
 
-# %% ../../nbs/97_bench.lora.ipynb #80799e3f
-import json, os, statistics, subprocess, sys, tempfile, time
+# %% ../../nbs/97_bench.lora.ipynb #01d0acca
+import json, os, statistics, tempfile, time
 import torch
-from .core import machine_info, peak_rss_growth, sync_device
+from .core import machine_info, peak_rss_growth, sync_device, fresh_process_json
 from ..core import get_device
 
-# %% ../../nbs/97_bench.lora.ipynb #fcd71a60
+# %% ../../nbs/97_bench.lora.ipynb #7030b521
 MODES = ("full", "lora", "qlora")
 
 def make_base(path, hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 4096, heads: int = 8, seed: int = 0) -> str:
@@ -78,9 +78,7 @@ def mode_child(mode: str, base: str, steps: int, batch: int, seq: int, r: int, d
 def run_mode(mode: str, base: str, steps: int, batch: int, seq: int, r: int, device: str) -> dict:
     "Run `mode_child` in a fresh Python process and return its result."
     code = f"from llmnb.bench.lora import mode_child; mode_child({mode!r}, {base!r}, {steps}, {batch}, {seq}, {r}, {device!r})"
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if res.returncode: raise RuntimeError(f"lora benchmark mode {mode} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return fresh_process_json(code, f"lora benchmark mode {mode}")
 
 # %% ../../nbs/97_bench.lora.ipynb #8908d9fb
 def bench_lora(hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 4096, # model size

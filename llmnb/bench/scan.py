@@ -8,10 +8,10 @@ Docs: https://llmnb.github.io/llmnb/bench.scan.html.md"""
 __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'scan_bytes', 'copy_bandwidth',
            'bench_scan']
 
-# %% ../../nbs/97_bench.scan.ipynb #21890135
-import json, os, statistics, subprocess, sys, time
+# %% ../../nbs/97_bench.scan.ipynb #eece20d4
+import json, os, statistics, time
 import torch
-from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios
+from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json
 from ..kernels.scan import selective_scan, _mamba_selective_scan, triton
 
 # %% ../../nbs/97_bench.scan.ipynb #a0347b76
@@ -34,7 +34,7 @@ def fwd_bwd(backend: str, inp: dict, grad_out: torch.Tensor) -> tuple:
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/97_bench.scan.ipynb #68917b85
+# %% ../../nbs/97_bench.scan.ipynb #21c8a284
 def peak_memory_child(backend: str, batch: int, dim: int, L: int, N: int):
     "In a fresh process: growth of peak resident memory over one forward+backward (prints JSON)."
     torch.manual_seed(0)
@@ -46,9 +46,7 @@ def peak_memory(backend: str, batch: int, dim: int, L: int, N: int) -> dict:
     "Run `peak_memory_child` in a fresh Python process and return its result."
     code = f"from llmnb.bench.scan import peak_memory_child; peak_memory_child({backend!r}, {batch}, {dim}, {L}, {N})"
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if res.returncode: raise RuntimeError(f"memory probe for {backend} failed:\n{res.stderr[-2000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return fresh_process_json(code, f"memory probe for {backend}", env)
 
 # %% ../../nbs/97_bench.scan.ipynb #171c98e4
 def time_backends(backends: dict, inp: dict, rounds: int, reps: dict, warmup: int = 2) -> dict:

@@ -7,11 +7,11 @@ Docs: https://llmnb.github.io/llmnb/bench.xent.html.md"""
 # %% auto #0
 __all__ = ['VARIANTS', 'xent_inputs', 'naive_xent', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_variants', 'bench_xent']
 
-# %% ../../nbs/97_bench.xent.ipynb #e4adb982
-import json, os, statistics, subprocess, sys, time
+# %% ../../nbs/97_bench.xent.ipynb #4e4b2b0c
+import json, os, statistics, time
 import torch
 import torch.nn.functional as F
-from .core import machine_info, sync_device, peak_rss_growth
+from .core import machine_info, sync_device, peak_rss_growth, fresh_process_json
 from ..kernels.xent import linear_cross_entropy, triton
 
 # %% ../../nbs/97_bench.xent.ipynb #7405f238
@@ -42,7 +42,7 @@ def fwd_bwd(variant: str, h, w, t) -> tuple:
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/97_bench.xent.ipynb #93d63f0b
+# %% ../../nbs/97_bench.xent.ipynb #61d92bb7
 def peak_memory_child(variant: str, N: int, d: int, V: int):
     "In a fresh process: growth of peak resident memory over one forward+backward (prints JSON)."
     fwd_bwd(variant, *xent_inputs(16, d, 64))                                 # load libraries, not measured
@@ -53,9 +53,7 @@ def peak_memory(variant: str, N: int, d: int, V: int) -> dict:
     "Run `peak_memory_child` in a fresh Python process and return its result."
     code = f"from llmnb.bench.xent import peak_memory_child; peak_memory_child({variant!r}, {N}, {d}, {V})"
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if res.returncode: raise RuntimeError(f"memory probe for {variant} failed:\n{res.stderr[-2000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return fresh_process_json(code, f"memory probe for {variant}", env)
 
 # %% ../../nbs/97_bench.xent.ipynb #af4acc16
 def time_variants(variants: list, inp: tuple, rounds: int, reps: int = 1, warmup: int = 1) -> dict:

@@ -15,7 +15,7 @@ from ..models import LM, LMConfig
 # %% auto #0
 __all__ = ['MALLOC_ENV', 'VALIDATION', 'optimizer_state_bytes', 'measured_state_bytes', 'saved_bytes', 'activation_bytes',
            'LiveBytes', 'body_peak_bytes', 'MemoryEstimate', 'estimate_memory', 'proc_status_kb', 'peak_rss_growth',
-           'measure_peak', 'validate_estimates', 'bench_memory']
+           'fresh_process_json', 'measure_peak', 'validate_estimates', 'bench_memory']
 
 # %% ../../nbs/63_train.memory.ipynb #83c6f2a3
 def _numel(p) -> int: return math.prod(p.shape)
@@ -151,7 +151,7 @@ def estimate_memory(cfg: LMConfig,               # the model
     body = body_peak_bytes(cfg, batch_size, seq_len, checkpointing, dtype)
     return MemoryEstimate(w, w, o, a, loss, body, w + o + max(body + loss, 2 * w), act["per_letter"])
 
-# %% ../../nbs/63_train.memory.ipynb #794c0f41
+# %% ../../nbs/63_train.memory.ipynb #9f1d4979
 def proc_status_kb(field: str) -> int:
     "A `VmRSS`/`VmHWM`-style field of /proc/self/status, in kB."
     with open("/proc/self/status") as f:
@@ -170,6 +170,15 @@ def peak_rss_growth(fn) -> dict:
     fn()
     peak = proc_status_kb("VmHWM") if how.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"peak_growth_mb": max(0, peak - base) / 1024, "base_mb": base / 1024, "how": how}
+
+def fresh_process_json(code: str,         # Python source that prints one JSON object as its last stdout line
+                       what: str,         # what is measured, for the error message
+                       env: dict | None = None, # the child's environment (default: this process's)
+                      ) -> dict:
+    "Run `code` in a fresh Python process (so nothing of this one counts in its memory) and return its last line as JSON."
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    if r.returncode: raise RuntimeError(f"{what} failed in its measuring process:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 def _train_steps(cfg: LMConfig, batch_size: int, seq_len: int, optimizer: str, checkpointing: bool, steps: int, device: str):
     import warnings
@@ -204,10 +213,8 @@ def measure_peak(cfg: LMConfig, batch_size: int, seq_len: int, optimizer: str = 
     "Peak training memory of `steps` steps, measured in a fresh subprocess."
     spec = json.dumps({"cfg": cfg.to_dict(), "batch_size": batch_size, "seq_len": seq_len, "optimizer": optimizer,
                        "checkpointing": checkpointing, "steps": steps, "device": device})
-    r = subprocess.run([sys.executable, "-c", f"from llmnb.train.memory import _child; _child({spec!r})"],
-                       capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1", **MALLOC_ENV})
-    if r.returncode != 0: raise LlmnbError(f"measure_peak: the measuring process failed:\n{r.stderr[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return fresh_process_json(f"from llmnb.train.memory import _child; _child({spec!r})", "measure_peak",
+                              env={**os.environ, "OMP_NUM_THREADS": "1", **MALLOC_ENV})
 
 # %% ../../nbs/63_train.memory.ipynb #956955da
 VALIDATION = [

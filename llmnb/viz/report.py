@@ -14,7 +14,7 @@ from ..core import LlmnbError, atomic_write
 from ..train.learner import read_metrics
 
 # %% auto #0
-__all__ = ['DIAG_PANELS', 'ema', 'report_figure', 'diagnostics_figure', 'flags_table', 'write_report']
+__all__ = ['DIAG_PANELS', 'ema', 'report_figure', 'diagnostics_figure', 'flag_events', 'flags_table', 'write_report']
 
 # %% ../../nbs/70_viz.report.ipynb #6e5f1f61
 def ema(xs: list[float], alpha: float = 0.1) -> list[float]:
@@ -51,7 +51,7 @@ def report_figure(runs: dict[str, list[dict]]) -> go.Figure:
     fig.update_layout(height=720, template="plotly_white", legend=dict(orientation="h", y=-0.12))
     return fig
 
-# %% ../../nbs/70_viz.report.ipynb #7fd17599
+# %% ../../nbs/70_viz.report.ipynb #35e3d278
 DIAG_PANELS = [("grad_norm/", "gradient norm by component", "log"), ("update_ratio/", "update/weight ratio by component", "log"),
                ("act_std/", "activation std by layer", "log"), ("act_diversity/", "token diversity by layer", "linear"),
                ("ssm_state_eff_rank/", "SSM/RWKV state effective rank by layer", "linear"), ("ssm_state_norm/", "SSM/RWKV state norm by layer", "log"),
@@ -74,13 +74,24 @@ def diagnostics_figure(recs: list[dict]) -> go.Figure | None:
     fig.update_layout(height=330 * rows, template="plotly_white")
     return fig
 
+def _num(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+def flag_events(recs: list[dict]) -> list[tuple]:
+    "(step, kind, message) for every diagnostic flag, lr cut and stop in `recs`; kind is 'flag', 'lr_cut' or 'stop'."
+    ev = []
+    for r in recs:
+        ev += [(r["step"], "flag", f) for f in r.get("flags", [])]
+        if "lr_cut" in r: ev.append((r["step"], "lr_cut", f"lr cut: scale {r['lr_cut']:.3g}" if _num(r["lr_cut"]) else "lr cut"))
+        if "stop" in r: ev.append((r["step"], "stop", f"stop: {r['stop']}"))
+    return ev
+
 def flags_table(recs: list[dict]) -> str:
-    "HTML table of every flag raised (step, flag), or a line saying there were none."
-    rows = [(r["step"], f) for r in recs for f in r.get("flags", [])] + [(r["step"], "stop: " + r["stop"]) for r in recs if "stop" in r]
+    "HTML table of every flag raised and the stop (step, flag), or a line saying there were none."
+    rows = [(s, m) for s, kind, m in flag_events(recs) if kind != "lr_cut"]
     if not rows: return "<p>No diagnostic flags were raised.</p>"
     return "<table><tr><th>step</th><th>flag</th></tr>" + "".join(f"<tr><td>{s}</td><td>{html.escape(f)}</td></tr>" for s, f in rows) + "</table>"
 
-# %% ../../nbs/70_viz.report.ipynb #54951bf3
+# %% ../../nbs/70_viz.report.ipynb #e750f280
 def _summary_rows(name: str, recs: list[dict], cfg: dict) -> str:
     va = [r["val_loss"] for r in recs if "val_loss" in r]
     tr = [r for r in recs if "loss" in r]
