@@ -210,7 +210,7 @@ def as_batch(b,                 # a LongTensor of ids (B, T), or a dict with inp
         raise LlmnbError(f"batch input_ids {tuple(out['input_ids'].shape)} and labels {tuple(out['labels'].shape)} differ in shape")
     return {k: (v.to(device, non_blocking=True) if v is not None and device is not None else v) for k, v in out.items()}
 
-# %% ../../nbs/61_train.learner.ipynb #af950d58
+# %% ../../nbs/61_train.learner.ipynb #389ab766
 class Learner:
     "Trains an LM from a RunConfig into a run directory."
     def __init__(self, cfg: RunConfig,
@@ -263,7 +263,7 @@ class Learner:
         self.stop_reason = None
         self.step, self.tokens, self.wall, self.log = 0, 0, 0.0, None
         self.last_loss, self.last_val, self.best_val, self.best_step = float("nan"), float("nan"), float("inf"), 0
-        self.val_batches = [as_batch(b) for b in self.corpus.val.fixed_batches(tc.eval_batches, tc.batch_size, tc.seq_len)]
+        self.val_batches = [as_batch(b, self.device) for b in self.corpus.val.fixed_batches(tc.eval_batches, tc.batch_size, tc.seq_len)]   # moved once
         self.tokens_per_step = tc.batch_size * tc.seq_len * tc.grad_accum * self.world   # over all processes
 
     def autocast(self):
@@ -320,7 +320,7 @@ class Learner:
         self.model.eval()
         losses = []
         for b in self.val_batches:
-            with self.autocast(): losses.append(self.forward(as_batch(b, self.device)).loss.float())
+            with self.autocast(): losses.append(self.forward(b).loss.float())
         self.model.train()
         return torch.stack(losses).mean().item()
 
