@@ -1,4 +1,4 @@
-"""`from llmnb.bench import run_bench, BENCHMARKS`: the public names of the benchmarks package.
+"""`from llmnb.bench import run_bench, attach_result, BENCHMARKS`: the public names of the benchmarks package.
 
 Docs: https://llmnb.github.io/llmnb/bench.html.md"""
 
@@ -7,5 +7,5 @@ Docs: https://llmnb.github.io/llmnb/bench.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/95_bench.ipynb #ef8263d1
-from .core import run_bench, BENCHMARKS, machine_info, matmul_peak, model_flops_per_token
+# %% ../../nbs/95_bench.ipynb #2cd7b1a0
+from .core import run_bench, attach_result, BENCHMARKS, machine_info, matmul_peak, model_flops_per_token

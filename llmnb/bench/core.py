@@ -14,7 +14,7 @@ from ..core import LlmnbError, atomic_write_json, get_device
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'alternating_medians',
-           'speedup_ratios', 'run_bench']
+           'speedup_ratios', 'run_bench', 'attach_result']
 
 # %% ../../nbs/96_bench.core.ipynb #e95ab6c3
 def machine_info(device: torch.device) -> dict:
@@ -71,7 +71,7 @@ def speedup_ratios(t: dict, fast: str = "chunked", slow: str = "ref") -> dict:
             f"{fast}_speedup_vs_{slow}_fwd": t[slow]["fwd_s"] / t[fast]["fwd_s"],
             f"{fast}_speedup_vs_{slow}_bwd": t[slow]["bwd_s"] / t[fast]["bwd_s"]}
 
-# %% ../../nbs/96_bench.core.ipynb #e37008a7
+# %% ../../nbs/96_bench.core.ipynb #e8375537
 BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:function", imported only when run
               "scan": "llmnb.bench.scan:bench_scan", "optim": "llmnb.bench.optim:bench_optim",
               "dedup": "llmnb.bench.dedup:bench_dedup", "xent": "llmnb.bench.xent:bench_xent",
@@ -90,4 +90,23 @@ def run_bench(name: str, out_dir="bench/results", **kw) -> Path:
         kw = {k: v for k, v in kw.items() if k in params}
     res = f(**kw)
     res["date"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return atomic_write_json(Path(out_dir) / f"{name}.json", res)
+    path = Path(out_dir) / f"{name}.json"
+    old = _read_result(path)
+    if old.get("attached"): res["attached"] = old["attached"] | res.get("attached", {})   # results attached by notebooks survive a re-run
+    return atomic_write_json(path, res)
+
+def _read_result(path: Path) -> dict:
+    if not path.exists(): return {}
+    try: return json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise LlmnbError(f"{path} is not valid JSON ({e}); delete or restore it (git checkout) and re-run") from e
+
+def attach_result(name: str,              # the benchmark whose results file gets the section
+                  key: str,               # the section's name under "attached", e.g. "tutorial"
+                  value: dict,            # what to store (JSON-serialisable)
+                  out_dir="bench/results") -> Path:
+    "Store `value` under `attached[key]` of `out_dir/name.json` atomically, keeping the rest (and keeping it when the benchmark re-runs)."
+    path = Path(out_dir) / f"{name}.json"
+    res = _read_result(path)
+    res.setdefault("name", name)
+    res["attached"] = res.get("attached", {}) | {key: value}
+    return atomic_write_json(path, res)
