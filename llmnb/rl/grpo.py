@@ -219,7 +219,7 @@ class GRPOConfig(Config):
         if self.beta < 0 or self.epsilon_low < 0 or self.epsilon_high < 0: raise ConfigError("beta, epsilon_low and epsilon_high must be >= 0")
         if self.lora_r < 0 or self.eval_every < 0: raise ConfigError("lora_r and eval_every must be >= 0")
 
-# %% ../../nbs/94_rl.grpo.ipynb #fb26dc65
+# %% ../../nbs/94_rl.grpo.ipynb #a3cf6212
 class GRPOTrainer:
     "GRPO on a causal LM with verifiable rewards; logs to `run_dir/metrics.jsonl`."
     def __init__(self, model: nn.Module,     # llmnb LM or Hugging Face causal LM (forward(input_ids) -> logits)
@@ -230,7 +230,7 @@ class GRPOTrainer:
                  heldout: list[dict] = (),   # problems for held-out evaluation
                  run_dir=None,               # where config.json and metrics.jsonl go (None: nothing written)
                  sample_fn=None,             # (model, ids, max_new_tokens, temperature, generator) -> ids; default: LM.generate or sample_loop
-                 callbacks: list = (),       # functions called with every metrics record
+                 callbacks: list = (),       # fn(record), or objects with on_record(trainer, record) [before_fit/after_fit], e.g. a Dashboard
                 ):
         from llmnb.models.lm import LM
         self.cfg, self.tok, self.train, self.heldout = cfg or GRPOConfig(), tokenizer, list(train), list(heldout)
@@ -349,7 +349,7 @@ def train_step(self) -> dict:
 
 GRPOTrainer.train_step = train_step
 
-# %% ../../nbs/94_rl.grpo.ipynb #564473a8
+# %% ../../nbs/94_rl.grpo.ipynb #6ba5c0f8
 @torch.no_grad()
 def evaluate(self, problems: list[dict] | None = None, # default: the held-out problems
              n_show: int = 0,                          # also return this many (prompt, completion, rewards) samples
@@ -369,7 +369,11 @@ def evaluate(self, problems: list[dict] | None = None, # default: the held-out p
 def _emit(self, rec):
     self.history.append(rec)
     if self.log: self.log.write(rec)
-    for cb in self.callbacks: cb(rec)
+    for cb in self.callbacks: cb.on_record(self, rec) if hasattr(cb, "on_record") else cb(rec)
+
+def _hook(self, name: str):
+    for cb in self.callbacks:
+        if hasattr(cb, name): getattr(cb, name)(self)
 
 def fit(self, steps: int | None = None, # steps to run now (default: up to max_steps)
         progress: bool = True) -> list[dict]:
@@ -384,11 +388,13 @@ def fit(self, steps: int | None = None, # steps to run now (default: up to max_s
                                                          "model": type(self.model).__name__})
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
     try:
+        _hook(self, "before_fit")
         if self.step == 0 and c.eval_every and self.heldout: _emit(self, {"step": 0, **self.evaluate()})
         for _ in tqdm(range(self.step, end), disable=not progress, desc="grpo"):
             rec = self.train_step()
             if c.eval_every and self.heldout and (self.step % c.eval_every == 0 or self.step == end): rec |= self.evaluate()
             _emit(self, rec)
+        _hook(self, "after_fit")
     finally:
         if self.log: self.log.close(); self.log = None
     return self.history

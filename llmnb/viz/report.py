@@ -14,7 +14,8 @@ from ..core import LlmnbError, atomic_write
 from ..train.learner import read_metrics
 
 # %% auto #0
-__all__ = ['DIAG_PANELS', 'ema', 'report_figure', 'diagnostics_figure', 'flag_events', 'flags_table', 'write_report']
+__all__ = ['DIAG_PANELS', 'RL_PANELS', 'ema', 'report_figure', 'diagnostics_figure', 'is_rl', 'rl_figure', 'flag_events',
+           'flags_table', 'write_report']
 
 # %% ../../nbs/70_viz.report.ipynb #6e5f1f61
 def ema(xs: list[float], alpha: float = 0.1) -> list[float]:
@@ -25,14 +26,15 @@ def ema(xs: list[float], alpha: float = 0.1) -> list[float]:
         out.append(m / w)
     return out
 
-# %% ../../nbs/70_viz.report.ipynb #3b8f5204
+# %% ../../nbs/70_viz.report.ipynb #9f897c81
 def report_figure(runs: dict[str, list[dict]]) -> go.Figure:
     "A 2x2 plotly figure (loss/step, loss/tokens, lr, tokens/s) for {run name: metrics records}."
     fig = make_subplots(rows=2, cols=2, subplot_titles=("loss vs step", "loss vs tokens", "learning rate", "throughput (tokens/s)"))
     palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
     for i, (name, recs) in enumerate(runs.items()):
         c = palette[i % len(palette)]
-        tr = [r for r in recs if "loss" in r]; va = [r for r in recs if "val_loss" in r]
+        tr = [r for r in recs if all(_num(r.get(k)) for k in ("loss", "tokens", "tokens_per_s"))]
+        va = [r for r in recs if _num(r.get("val_loss")) and _num(r.get("tokens"))]
         steps, toks, loss = [r["step"] for r in tr], [r["tokens"] for r in tr], [r["loss"] for r in tr]
         sm = ema(loss)
         for col, x in ((1, steps), (2, toks)):
@@ -51,7 +53,7 @@ def report_figure(runs: dict[str, list[dict]]) -> go.Figure:
     fig.update_layout(height=720, template="plotly_white", legend=dict(orientation="h", y=-0.12))
     return fig
 
-# %% ../../nbs/70_viz.report.ipynb #35e3d278
+# %% ../../nbs/70_viz.report.ipynb #b7a765d8
 DIAG_PANELS = [("grad_norm/", "gradient norm by component", "log"), ("update_ratio/", "update/weight ratio by component", "log"),
                ("act_std/", "activation std by layer", "log"), ("act_diversity/", "token diversity by layer", "linear"),
                ("ssm_state_eff_rank/", "SSM/RWKV state effective rank by layer", "linear"), ("ssm_state_norm/", "SSM/RWKV state norm by layer", "log"),
@@ -76,6 +78,29 @@ def diagnostics_figure(recs: list[dict]) -> go.Figure | None:
 
 def _num(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool)
 
+# GRPO runs (`94_rl.grpo`) log rewards, held-out scores, completion lengths, KL and clipping instead of a token-counted
+# loss; `72_viz.dashboard` explains what to look for in each panel.
+RL_PANELS = [("reward (training samples)", lambda k: k == "reward" or k.startswith("reward/"), "lines"),
+             ("held-out (greedy)", lambda k: k.startswith("eval_"), "lines+markers"),
+             ("completion length (tokens)", lambda k: k in ("completion_len", "completion_len_max"), "lines"),
+             ("KL, clip fraction, zero-spread groups", lambda k: k in ("kl", "clip_frac", "zero_spread_groups", "truncated_frac"), "lines")]
+
+def is_rl(recs: list[dict]) -> bool:
+    "Whether `recs` come from a GRPO run (some record has a `reward`)."
+    return any("reward" in r for r in recs)
+
+def rl_figure(recs: list[dict]) -> go.Figure:
+    "A 2x2 plotly figure of GRPO records: reward and components, held-out scores, completion lengths, KL / clip / zero-spread."
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[t for t, _, _ in RL_PANELS])
+    for i, (_, want, mode) in enumerate(RL_PANELS):
+        r, c = i // 2 + 1, i % 2 + 1
+        for k in sorted({k for rec in recs for k in rec if want(k)}, key=lambda k: (k != "reward", k)):
+            pts = [(rec["step"], rec[k]) for rec in recs if _num(rec.get(k))]
+            fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode=mode, name=k), r, c)
+        fig.update_xaxes(title_text="step", row=r, col=c)
+    fig.update_layout(height=720, template="plotly_white", legend=dict(orientation="h", y=-0.12))
+    return fig
+
 def flag_events(recs: list[dict]) -> list[tuple]:
     "(step, kind, message) for every diagnostic flag, lr cut and stop in `recs`; kind is 'flag', 'lr_cut' or 'stop'."
     ev = []
@@ -91,11 +116,11 @@ def flags_table(recs: list[dict]) -> str:
     if not rows: return "<p>No diagnostic flags were raised.</p>"
     return "<table><tr><th>step</th><th>flag</th></tr>" + "".join(f"<tr><td>{s}</td><td>{html.escape(f)}</td></tr>" for s, f in rows) + "</table>"
 
-# %% ../../nbs/70_viz.report.ipynb #e750f280
+# %% ../../nbs/70_viz.report.ipynb #aae3a286
 def _summary_rows(name: str, recs: list[dict], cfg: dict) -> str:
-    va = [r["val_loss"] for r in recs if "val_loss" in r]
-    tr = [r for r in recs if "loss" in r]
-    cells = [name, str(tr[-1]["step"] if tr else 0), str(tr[-1]["tokens"] if tr else 0),
+    va = [r["val_loss"] for r in recs if _num(r.get("val_loss"))]
+    tr = [r for r in recs if all(_num(r.get(k)) for k in ("loss", "tokens", "tokens_per_s"))]   # GRPO records count no tokens
+    cells = [name, str(recs[-1]["step"] if recs else 0), str(tr[-1]["tokens"] if tr else "–"),
              f"{va[0]:.4f}" if va else "–", f"{va[-1]:.4f}" if va else "–", f"{min(va):.4f}" if va else "–",
              f"{sum(r['tokens_per_s'] for r in tr) / len(tr):,.0f}" if tr else "–",
              html.escape(json.dumps(cfg.get("model", {}), sort_keys=True))]
@@ -113,9 +138,11 @@ def write_report(run_dirs,            # one run directory or a list of them (ove
         cfg = json.loads((rd / "config.json").read_text()) if (rd / "config.json").is_file() else {}
         name = rd.name if rd.name not in runs else str(rd)
         runs[name] = recs; rows.append(_summary_rows(name, recs, cfg))
-    fig = report_figure(runs)
-    body = fig.to_html(full_html=False, include_plotlyjs=True)
+    lm = {n: r for n, r in runs.items() if not is_rl(r)}
+    body = report_figure(lm).to_html(full_html=False, include_plotlyjs=True) if lm else ""
     for name, recs in runs.items():
+        if is_rl(recs):            # a GRPO run: reward, held-out scores, lengths, KL and clipping
+            body += f"<h2>GRPO: {html.escape(name)}</h2>" + rl_figure(recs).to_html(full_html=False, include_plotlyjs=not body)
         dfig = diagnostics_figure(recs)
         if dfig is not None or any("flags" in r for r in recs):
             body += f"<h2>diagnostics: {html.escape(name)}</h2>" + flags_table(recs)
