@@ -1,4 +1,4 @@
-"""`write_report(run_dir)`: a self-contained `report.html` (plotly, no kernel, no network) with loss vs step and vs tokens, learning rate and throughput; several runs overlay for comparison.
+"""`write_report(run_dir)`: a self-contained `report.html` (plotly, no kernel, no network) with loss vs step and vs tokens, learning rate and throughput, flags marked on the curves; several runs overlay for comparison; GRPO runs get reward and held-out curves.
 
 Docs: https://llmnb.github.io/llmnb/viz.report.html.md"""
 
@@ -116,7 +116,7 @@ def flags_table(recs: list[dict]) -> str:
     if not rows: return "<p>No diagnostic flags were raised.</p>"
     return "<table><tr><th>step</th><th>flag</th></tr>" + "".join(f"<tr><td>{s}</td><td>{html.escape(f)}</td></tr>" for s, f in rows) + "</table>"
 
-# %% ../../nbs/70_viz.report.ipynb #aae3a286
+# %% ../../nbs/70_viz.report.ipynb #e875da30
 def _summary_rows(name: str, recs: list[dict], cfg: dict) -> str:
     va = [r["val_loss"] for r in recs if _num(r.get("val_loss"))]
     tr = [r for r in recs if all(_num(r.get(k)) for k in ("loss", "tokens", "tokens_per_s"))]   # GRPO records count no tokens
@@ -139,7 +139,12 @@ def write_report(run_dirs,            # one run directory or a list of them (ove
         name = rd.name if rd.name not in runs else str(rd)
         runs[name] = recs; rows.append(_summary_rows(name, recs, cfg))
     lm = {n: r for n, r in runs.items() if not is_rl(r)}
-    body = report_figure(lm).to_html(full_html=False, include_plotlyjs=True) if lm else ""
+    body = ""
+    if lm:
+        from llmnb.viz.dashboard import annotate_flags      # flag markers, defined with the dashboard (which imports this module)
+        fig = report_figure(lm)
+        for recs in lm.values(): annotate_flags(fig, recs)
+        body = fig.to_html(full_html=False, include_plotlyjs=True)
     for name, recs in runs.items():
         if is_rl(recs):            # a GRPO run: reward, held-out scores, lengths, KL and clipping
             body += f"<h2>GRPO: {html.escape(name)}</h2>" + rl_figure(recs).to_html(full_html=False, include_plotlyjs=not body)
