@@ -114,13 +114,13 @@ def kbit_state(model: nn.Module) -> str:
         if getattr(model, "is_loaded_in_8bit", False): return "8bit"
     return "none"
 
-# %% ../../nbs/90_finetune.lora.ipynb #098c2291
+# %% ../../nbs/90_finetune.lora.ipynb #f024412d
 def prepare_lora(model: nn.Module,            # HF causal LM (any precision) or llmnb LM (wrapped with to_hf)
                  r: int = 8,                  # adapter rank
                  alpha: float = 16,           # scale alpha (the update is alpha/r * B A)
                  dropout: float = 0.0,        # dropout on the adapter input
                  targets: str | list = "auto", # preset name or module names (see `lora_targets`)
-                 gradient_checkpointing: bool = False, # for quantized bases that support it
+                 gradient_checkpointing: bool = False, # recompute activations in backward (bases that support it, llmnb's included)
                  **lora_kw,                   # more peft.LoraConfig arguments
                 ):
     "A peft LoRA model on `model` (k-bit prepared first when the base is quantized); only the adapters train."
@@ -137,6 +137,10 @@ def prepare_lora(model: nn.Module,            # HF causal LM (any precision) or 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing and model.supports_gradient_checkpointing)
     else:
         for p in model.parameters(): p.requires_grad_(False)
+        if gradient_checkpointing:
+            if not getattr(model, "supports_gradient_checkpointing", False):
+                raise LlmnbError(f"{type(model).__name__} does not support gradient checkpointing; pass gradient_checkpointing=False")
+            model.activation_checkpointing_enable()
     pm = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=names, task_type="CAUSAL_LM", **lora_kw))
     pm._llmnb_base = {**info, "quantized_modules": sorted(qmods), "targets": names}
     return pm.train()
@@ -160,7 +164,7 @@ def trainable_report(model: nn.Module, # any model (a peft model, typically)
                    + ", ".join(f"{k} {v:,}" for k, v in by_kind.items()))
     return rep
 
-# %% ../../nbs/90_finetune.lora.ipynb #93778b6a
+# %% ../../nbs/90_finetune.lora.ipynb #9216567b
 def train_steps(model: nn.Module,   # a model whose forward takes input_ids and labels (peft, HF or llmnb via to_hf)
                 batches: list,       # LongTensor (B, T) ids (labels = ids), or dicts with input_ids/labels
                 steps: int,          # optimizer steps (cycling through `batches`)
@@ -180,7 +184,7 @@ def train_steps(model: nn.Module,   # a model whose forward takes input_ids and 
         loss.backward(); opt.step(); opt.zero_grad(set_to_none=True); losses.append(loss.item())
     return losses
 
-# %% ../../nbs/90_finetune.lora.ipynb #9e0fb75d
+# %% ../../nbs/90_finetune.lora.ipynb #ffb9c2ea
 SIDECAR = "llmnb_adapter.json"
 
 def save_adapter(model: nn.Module,     # the peft model returned by `prepare_lora`

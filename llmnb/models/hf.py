@@ -47,7 +47,7 @@ class LlmnbConfig(PreTrainedConfig):
         cfg.validate()
         return cls(**cfg.to_dict(), **kw)
 
-# %% ../../nbs/31_models.hf.ipynb #e45202cb
+# %% ../../nbs/31_models.hf.ipynb #e26796cd
 class LlmnbCache:
     "The LM's per-layer decoding state (from `LM.new_cache`), carried through `generate` as `past_key_values`."
     def __init__(self, layers: list): self.layers, self.seen = layers, 0
@@ -58,7 +58,7 @@ class LlmnbForCausalLM(PreTrainedModel, GenerationMixin):
     config_class = LlmnbConfig
     base_model_prefix = "model"
     _no_split_modules = ["Layer"]
-    supports_gradient_checkpointing = False
+    supports_gradient_checkpointing = True     # transformers switches the LM's own `gradient_checkpointing` flag (see below)
     _tied_weights_keys = {"model.lm_head.weight": "model.embed.weight"}
 
     def __init__(self, config: LlmnbConfig, # the transformers config
