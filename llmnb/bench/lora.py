@@ -7,13 +7,14 @@ Docs: https://llmnb.github.io/llmnb/bench.lora.html.md"""
 # %% auto #0
 __all__ = ['MODES', 'make_base', 'weight_mb', 'mode_child', 'run_mode', 'bench_lora']
 
-# %% ../../nbs/97_bench.lora.ipynb #01d0acca
+# %% ../../nbs/97_bench.lora.ipynb #c30bf8b7
 import json, os, statistics, tempfile, time
 import torch
 from .core import machine_info, peak_rss_growth, sync_device, fresh_process_json
+from ..train.memory import LiveBytes
 from ..core import get_device
 
-# %% ../../nbs/97_bench.lora.ipynb #7030b521
+# %% ../../nbs/97_bench.lora.ipynb #05d73442
 MODES = ("full", "lora", "qlora")
 
 def make_base(path, hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 4096, heads: int = 8, seed: int = 0) -> str:
@@ -44,9 +45,8 @@ def weight_mb(model) -> float:
             if getattr(qs, "state2", None) is not None: n += qs.state2.absmax.numel() * qs.state2.absmax.element_size()
     return n / 2**20
 
-def _train(model, steps: int, batch: int, seq: int, device: torch.device) -> dict:
-    "`steps` AdamW steps on random tokens; seconds per step and the final loss."
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+def _train(model, opt, steps: int, batch: int, seq: int, device: torch.device) -> dict:
+    "`steps` steps of optimizer `opt` on random tokens; seconds per step and the final loss."
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(0, model.config.vocab_size, (batch, seq), generator=g).to(device)
     times, loss = [], None
@@ -61,18 +61,26 @@ def mode_child(mode: str, base: str, steps: int, batch: int, seq: int, r: int, d
     import llmnb.finetune.lora, transformers, peft  # noqa: F401  (imports are not measured)
     transformers.logging.set_verbosity_error(); transformers.utils.logging.disable_progress_bar()
     dev = torch.device(device); out, box = {}, {}
+    new_opt = lambda m: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-4)
     if dev.type == "cuda":
         box["m"], out["trainable_params"] = _load(mode, base, r, dev)
+        opt = new_opt(box["m"])
         torch.cuda.reset_peak_memory_stats(dev); before = torch.cuda.memory_allocated(dev)
-        out.update(_train(box["m"], steps, batch, seq, dev))
+        out.update(_train(box["m"], opt, steps, batch, seq, dev))
         out.update(train_peak_mb=(torch.cuda.max_memory_allocated(dev) - before) / 2**20, how="torch.cuda.max_memory_allocated")
     else:
         ld = peak_rss_growth(lambda: box.update(zip(("m", "n"), _load(mode, base, r, dev))))
-        out["trainable_params"] = box["n"]
-        tr = peak_rss_growth(lambda: out.update(_train(box["m"], steps, batch, seq, dev)))
+        out["trainable_params"] = box["n"]; opt = new_opt(box["m"])
+        tr = peak_rss_growth(lambda: out.update(_train(box["m"], opt, steps, batch, seq, dev)))
         out.update(load_peak_mb=ld["peak_growth_mb"], train_peak_mb=tr["peak_growth_mb"], base_mb=ld["base_mb"], how=tr["how"])
     out["weights_mb"] = weight_mb(box["m"])
     out["peak_mb"] = out["weights_mb"] + out["train_peak_mb"]
+    if dev.type == "cpu":                                     # exact tensor bytes: weights + optimizer state + one step's peak
+        out["trainable_tensors"] = sum(len(g["params"]) for g in opt.param_groups)
+        out["optimizer_state_mb"] = sum(v.untyped_storage().nbytes() for st in opt.state.values() for v in st.values() if torch.is_tensor(v)) / 2**20
+        with LiveBytes() as lb: _train(box["m"], opt, 1, batch, seq, dev)
+        out["step_tensor_peak_mb"] = lb.peak / 2**20
+        out["tensor_peak_mb"] = out["weights_mb"] + out["optimizer_state_mb"] + out["step_tensor_peak_mb"]
     print(json.dumps({"mode": mode, **out}))
 
 def run_mode(mode: str, base: str, steps: int, batch: int, seq: int, r: int, device: str) -> dict:
@@ -80,7 +88,7 @@ def run_mode(mode: str, base: str, steps: int, batch: int, seq: int, r: int, dev
     code = f"from llmnb.bench.lora import mode_child; mode_child({mode!r}, {base!r}, {steps}, {batch}, {seq}, {r}, {device!r})"
     return fresh_process_json(code, f"lora benchmark mode {mode}")
 
-# %% ../../nbs/97_bench.lora.ipynb #8908d9fb
+# %% ../../nbs/97_bench.lora.ipynb #fbad9041
 def bench_lora(hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 4096, # model size
                steps: int = 6, batch: int = 4, seq: int = 128, r: int = 16,            # training size, LoRA rank
                device: str = "auto",                                                   # "auto" | "cpu" | "cuda"
@@ -94,6 +102,7 @@ def bench_lora(hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 
     full = res["full"]
     ratios = {f"{m}_peak_mem_vs_full": res[m]["peak_mb"] / full["peak_mb"] for m in ("lora", "qlora")}
     ratios.update({f"{m}_step_time_vs_full": res[m]["step_s"] / full["step_s"] for m in ("lora", "qlora")})
+    if "tensor_peak_mb" in full: ratios.update({f"{m}_tensor_peak_vs_full": res[m]["tensor_peak_mb"] / full["tensor_peak_mb"] for m in ("lora", "qlora")})
     import transformers, peft, bitsandbytes
     return {"name": "lora", "machine": {**machine_info(dev), "transformers": transformers.__version__, "peft": peft.__version__,
                                          "bitsandbytes": bitsandbytes.__version__},
