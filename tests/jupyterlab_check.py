@@ -8,8 +8,9 @@ It copies a small notebook into a temporary directory, starts `jupyter lab` ther
 workspace directories, a random port and token), opens the notebook in Chromium through Playwright, runs all cells from
 the Run menu, waits until the dashboard's plotly plots have rendered inside the output area, checks that the rendered
 loss curve holds every training step (so the widget's live updates reached the browser), checks that the dashboard
-replayed with `Dashboard.from_run` renders too, and one filled faster than the browser loads the widget's code, and
-saves a screenshot of the live one. Exit status 0 = rendered, 1 = not rendered
+replayed with `Dashboard.from_run` renders too, and one filled faster than the browser loads the widget's code, checks
+the GRPO view on a tiny GRPO run (every step's reward reached the browser), and saves screenshots of the live training
+dashboard and of the GRPO one (`<out>_grpo.png`). Exit status 0 = rendered, 1 = not rendered
 (the reason and the browser console are printed). Needs jupyterlab, ipywidgets, anywidget, plotly and playwright (the
 Python package; the browser is the system Chromium, `--chromium`).
 """
@@ -18,6 +19,7 @@ import argparse, json, os, secrets, socket, subprocess, sys, tempfile, time, url
 from pathlib import Path
 
 STEPS = 40
+GRPO_STEPS = 12
 CELLS = [
     "from llmnb.viz.dashboard import Dashboard\nfrom llmnb.train.learner import Learner, load_run_config\nimport torch",
     # a tiny Mamba+attention run with every diagnostic; one MLP is zeroed so that the dead-layer flag shows on the curves
@@ -32,9 +34,17 @@ CELLS = [
     # shown empty, then filled and redrawn at once: every edit reaches the browser before it has loaded plotly's widget code
     "from llmnb.train.learner import read_metrics\nd = Dashboard(interval=0); display(d)\n"
     "for r in read_metrics('tiny-hybrid/metrics.jsonl'): d.add(r)\nd.redraw()",
+    # a tiny GRPO run (reward: the share of 'a' in the completion) with the dashboard's GRPO view
+    "from llmnb.rl.grpo import GRPOTrainer, GRPOConfig\nfrom llmnb.rl.rewards import Rewards\nfrom llmnb.models import LM, LMConfig\n"
+    "from llmnb.data.tokenize import ByteTokenizer\ntorch.manual_seed(0)\n"
+    "lm = LM(LMConfig(vocab_size=264, d_model=32, n_layers=2, n_heads=2, max_seq_len=128))\nprobs = [{'prompt': 'say a', 'answer': 'a'}] * 4\n"
+    f"gc = GRPOConfig(group_size=4, prompts_per_step=2, max_steps={GRPO_STEPS}, max_new_tokens=8, lr=3e-2, eval_every=5)\n"
+    "T = GRPOTrainer(lm, ByteTokenizer(), probs, gc, Rewards(a=lambda c, s, **kw: c.count('a') / max(len(c), 1)), heldout=probs[:1],\n"
+    "                run_dir='tiny-grpo', callbacks=[Dashboard(interval=0.2, width=1000)])\nT.fit(progress=False);",
     "print('ALL' + 'DONE')",
 ]
-DASH_CELLS = (1, 2, 3)   # the cells whose output is a dashboard
+DASH_CELLS = (1, 2, 3)   # the cells whose output is a training dashboard
+GRPO_CELL = 4            # the cell whose output is a GRPO dashboard
 
 
 def notebook() -> dict:
@@ -133,12 +143,24 @@ def check(out: Path, chromium: str, timeout: float, verbose: bool = False, on_pa
                     plots = counts[i]
                     if not plots or plots[0]["x"] != STEPS: problems.append(f"cell {i}: the loss curve shows {plots[0]['x'] if plots else 0} steps, expected {STEPS}")
                     elif plots[0]["marks"] == 0: problems.append(f"cell {i}: no flag marks on the loss panel")
+                grpo = counts[GRPO_CELL]                       # one figure: reward, held-out, lengths, KL/clip
+                if not grpo or grpo[0]["x"] != GRPO_STEPS: problems.append(f"cell {GRPO_CELL}: the GRPO reward curve shows {grpo[0]['x'] if grpo else 0} steps, expected {GRPO_STEPS}")
+                elif grpo[0]["n"] < 5: problems.append(f"cell {GRPO_CELL}: the GRPO figure has {grpo[0]['n']} traces, expected reward, its component, held-out, length and KL/clip traces")
+                gcell = page.locator(".jp-Notebook .jp-CodeCell").nth(GRPO_CELL)
+                gheader = gcell.locator(".widget-html").first
+                gtext = (gheader.text_content() or "") if gheader.count() else ""   # text_content: the cell may be scrolled out of view
+                if f"step {GRPO_STEPS}/{GRPO_STEPS}" not in gtext or "reward" not in gtext:
+                    problems.append(f"cell {GRPO_CELL}: the GRPO dashboard's header is {gtext!r}, expected the last step and the reward")
+                else: print("GRPO header:", gtext)
                 header = page.locator(".jp-Notebook .jp-CodeCell").nth(1).locator(".widget-html").first
                 if header.count(): print("header:", header.inner_text())
-                page.locator(".jp-Notebook .jp-CodeCell").nth(1).scroll_into_view_if_needed()
                 out.parent.mkdir(parents=True, exist_ok=True)
+                page.locator(".jp-Notebook .jp-CodeCell").nth(1).scroll_into_view_if_needed()
                 page.screenshot(path=str(out))
-                print(f"screenshot: {out}")
+                gout = out.with_name(out.stem + "_grpo" + out.suffix)   # then the GRPO view (scrolling back would blank the page)
+                gcell.locator(".jp-OutputArea").scroll_into_view_if_needed(); page.wait_for_timeout(500)
+                gcell.locator(".jp-OutputArea").screenshot(path=str(gout))
+                print(f"screenshots: {out}, {gout}")
                 browser.close()
         finally:
             proc.terminate()
