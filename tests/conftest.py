@@ -1,4 +1,4 @@
-import os, shutil, sys
+import json, os, shutil, sys
 from pathlib import Path
 import pytest
 
@@ -18,3 +18,17 @@ def llmnb_cmd():
 
 TINY = ["model.d_model=32", "model.n_layers=1", "model.n_heads=2", "model.max_seq_len=64",
         "train.batch_size=4", "train.seq_len=32", "train.eval_batches=1", "train.eval_every=5"]
+
+
+def losses(run_dir):
+    "(step, train loss or None, val loss or None) of every record in a run's metrics.jsonl."
+    recs = [json.loads(l) for l in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+    return [(r["step"], r.get("loss"), r.get("val_loss")) for r in recs]
+
+
+def assert_same_curve(a, b, rel=1e-5):
+    "Two `losses` lists have the same steps and train/val losses within `rel` (fp32 reduction order only)."
+    assert [x[0] for x in a] == [x[0] for x in b]
+    for (step, la, va), (_, lb, vb) in zip(a, b):
+        for x, y in ((la, lb), (va, vb)):
+            if x is not None: assert abs(x - y) <= rel * abs(y), (step, x, y)

@@ -3,23 +3,11 @@ with 2x gradient accumulation, writes full checkpoints that load without FSDP, a
 import json, os, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import ROOT
+from conftest import ROOT, losses, assert_same_curve
 
 CFG = ["model.d_model=32", "model.n_layers=2", "model.n_heads=2", "model.max_seq_len=64", "model.pattern=MA", "model.d_state=4",
        "train.batch_size=4", "train.seq_len=32", "train.eval_batches=1", "train.eval_every=5", "train.ckpt_every=5",
        "train.diagnostics=none", "optim.warmup_steps=2"]
-
-
-def losses(run_dir):
-    recs = [json.loads(l) for l in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
-    return [(r["step"], r.get("loss"), r.get("val_loss")) for r in recs]
-
-
-def close(a, b):
-    assert [x[0] for x in a] == [x[0] for x in b]
-    for (step, la, va), (_, lb, vb) in zip(a, b):
-        for x, y in ((la, lb), (va, vb)):
-            if x is not None: assert abs(x - y) <= 1e-5 * abs(y), (step, x, y)   # fp32 reduction order only
 
 
 @pytest.mark.skipif(os.name == "nt", reason="torchrun with gloo is tested on POSIX")
@@ -33,7 +21,7 @@ def test_fsdp_two_processes_match_grad_accum_and_resume(llmnb_cmd, tmp_path):
     run(llmnb_cmd, "--out", str(tmp_path / "single"), "--set", *CFG, "train.grad_accum=2", "train.max_steps=10")
     a, b = losses(tmp_path / "fsdp"), losses(tmp_path / "single")
     assert [x[0] for x in a] == list(range(11))
-    close(a, b)
+    assert_same_curve(a, b)
     # the checkpoint is a full (unsharded) model: it loads into a plain LM and gives the single run's weights
     import torch
     from llmnb.models import LM, LMConfig
@@ -48,4 +36,4 @@ def test_fsdp_two_processes_match_grad_accum_and_resume(llmnb_cmd, tmp_path):
     shutil.copytree(tmp_path / "fsdp", tmp_path / "res")
     shutil.rmtree(tmp_path / "res" / "checkpoints" / "step_00000010")
     run(torchrun, "--out", str(tmp_path / "res"), "--resume")
-    close(losses(tmp_path / "res"), a)
+    assert_same_curve(losses(tmp_path / "res"), a)

@@ -56,7 +56,7 @@ class ComponentStats(Callback):
                 rel = r / med
                 if rel < 1 / self.band or rel > self.band: _flag(L, f"{c} update/weight ratio is {rel:.3g}x the median component's")
 
-# %% ../../nbs/62_train.diagnostics.ipynb #ce3277b8
+# %% ../../nbs/62_train.diagnostics.ipynb #a3298c38
 class ActivationStats(Callback):
     "Per-layer output std and token diversity of mixers and MLPs on a probe batch at every evaluation; flags collapse."
     order = 20
@@ -75,17 +75,19 @@ class ActivationStats(Callback):
             hooks += [l.mixer.register_forward_hook(hook(f"{i}.{l.letter}")), l.mlp.register_forward_hook(hook(f"{i}.mlp"))]
         was = L.model.training; L.model.eval()
         try:
-            with L.autocast(): L.model(L.val_batches[0]["input_ids"].to(L.device))
+            b = L.val_batches[0]                                  # already on the device
+            with L.autocast(): L.model(b["input_ids"], positions=b.get("positions"), return_logits=False)
         finally:
             for h in hooks: h.remove()
             L.model.train(was)
+        zero_init = {f"{i}.{n}" for i, l in enumerate(L.model.layers) if l.letter == "R" for n in ("R", "mlp")}
         for name, (std, div) in stats.items():
             L.extra[f"act_std/{name}"] = std; L.extra[f"act_diversity/{name}"] = div
-            if L.step == 0: continue   # at init some outputs are zero by design (RWKV's output projection starts at zero)
+            if L.step == 0 and name in zero_init: continue   # RWKV's output projections start at zero by design
             if std < self.min_std: _flag(L, f"layer {name} output is dead (std {std:.2e})")
             elif div < self.min_div: _flag(L, f"layer {name} output is constant across tokens (diversity {div:.2e})")
 
-# %% ../../nbs/62_train.diagnostics.ipynb #ee876c56
+# %% ../../nbs/62_train.diagnostics.ipynb #e6e6fb7b
 def effective_rank(M: torch.Tensor) -> float:
     "exp(entropy) of the normalized singular values of a matrix: 1 for rank one, min(shape) for a flat spectrum."
     s = torch.linalg.svdvals(M.float())
@@ -117,7 +119,7 @@ class SSMStats(Callback):
             if lo > self.frac: _flag(L, f"{kind} layer {i}: {lo:.0%} of decays < 0.01 (the state forgets within one step)")
             if hi > self.frac: _flag(L, f"{kind} layer {i}: {hi:.0%} of decays > 0.999 (the state never forgets)")
         was = L.model.training; L.model.eval()
-        ids = L.val_batches[0]["input_ids"][:2].to(L.device)
+        ids = L.val_batches[0]["input_ids"][:2]
         cache = L.model.new_cache(ids.shape[0])
         try:
             with L.autocast(): L.model(ids, cache=cache)

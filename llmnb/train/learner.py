@@ -25,7 +25,7 @@ __all__ = ['RUN_MARKERS', 'DataConfig', 'TrainConfig', 'RunConfig', 'load_run_co
            'prepare_run_dir', 'dist_info', 'init_distributed', 'on_rank0', 'Callback', 'RecordCallback', 'as_batch',
            'Learner', 'find_nonfinite', 'close_distributed', 'resume', 'step_and_log', 'fit']
 
-# %% ../../nbs/61_train.learner.ipynb #ed18b0b4
+# %% ../../nbs/61_train.learner.ipynb #acd6c99d
 @dataclass
 class DataConfig(Config):
     "Where the text comes from and how it is split."
@@ -75,8 +75,6 @@ class TrainConfig(Config):
                 raise ConfigError(f"compile: unknown torch.compile backend '{self.compile}'; use one of {', '.join(torch._dynamo.list_backends())} or '' (off)")
         if self.fsdp and self.diagnostics != "none":
             raise ConfigError("fsdp: the diagnostics read whole parameters, which FSDP shards; set train.diagnostics=none with train.fsdp=true")
-        if self.init_from and not Path(self.init_from).exists():
-            raise ConfigError(f"init_from: '{self.init_from}' does not exist; give a run directory or a checkpoints/step_N directory")
 
 @dataclass
 class RunConfig(Config):
@@ -210,7 +208,7 @@ def as_batch(b,                 # a LongTensor of ids (B, T), or a dict with inp
         raise LlmnbError(f"batch input_ids {tuple(out['input_ids'].shape)} and labels {tuple(out['labels'].shape)} differ in shape")
     return {k: (v.to(device, non_blocking=True) if v is not None and device is not None else v) for k, v in out.items()}
 
-# %% ../../nbs/61_train.learner.ipynb #389ab766
+# %% ../../nbs/61_train.learner.ipynb #fa8cb754
 class Learner:
     "Trains an LM from a RunConfig into a run directory."
     def __init__(self, cfg: RunConfig,
@@ -243,11 +241,14 @@ class Learner:
         self.dtype = get_dtype(self.device, tc.dtype)
         torch.manual_seed(tc.seed)
         self.model = LM(cfg.model).to(self.device)
-        if tc.init_from: load_checkpoint(best_checkpoint(tc.init_from) or tc.init_from, self.model)   # weights only
+        if tc.init_from and not (self.run_dir and list_checkpoints(self.run_dir)):   # a resumed run restores its own weights
+            if not Path(tc.init_from).exists():
+                raise ConfigError(f"init_from: '{tc.init_from}' does not exist; give a run directory or a checkpoints/step_N directory")
+            load_checkpoint(best_checkpoint(tc.init_from) or tc.init_from, self.model)   # weights only
         self.model.gradient_checkpointing = tc.activation_checkpointing
         self.fsdp = tc.fsdp and self.world > 1
         if self.fsdp:
-            if cfg.optim.name not in ("adamw", "soap"):
+            if cfg.optim.name != "adamw":
                 raise ConfigError(f"optim.name={cfg.optim.name} with train.fsdp: only adamw works on sharded parameters here "
                                   "(Muon orthogonalizes whole matrices; bitsandbytes states are not sharded); use optim.name=adamw")
             from torch.distributed.fsdp import fully_shard

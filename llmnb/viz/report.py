@@ -15,7 +15,7 @@ from ..train.learner import read_metrics
 
 # %% auto #0
 __all__ = ['DIAG_PANELS', 'RL_PANELS', 'ema', 'report_figure', 'diagnostics_figure', 'is_rl', 'rl_figure', 'flag_events',
-           'flags_table', 'write_report']
+           'flags_table', 'annotate_flags', 'run_config', 'write_report']
 
 # %% ../../nbs/70_viz.report.ipynb #6e5f1f61
 def ema(xs: list[float], alpha: float = 0.1) -> list[float]:
@@ -116,7 +116,33 @@ def flags_table(recs: list[dict]) -> str:
     if not rows: return "<p>No diagnostic flags were raised.</p>"
     return "<table><tr><th>step</th><th>flag</th></tr>" + "".join(f"<tr><td>{s}</td><td>{html.escape(f)}</td></tr>" for s, f in rows) + "</table>"
 
-# %% ../../nbs/70_viz.report.ipynb #e875da30
+# %% ../../nbs/70_viz.report.ipynb #75ff3170
+def _axes(fig, row: int, col: int) -> tuple[str, str]:
+    sp = fig.get_subplot(row, col)
+    return sp.xaxis.plotly_name.replace("axis", ""), sp.yaxis.plotly_name.replace("axis", "")
+
+def annotate_flags(fig: go.Figure, recs: list[dict], max_marks: int = 30) -> go.Figure:
+    "Mark the flags and stops of `recs` on the loss-vs-step panel and lr cuts on the lr panel of a `report_figure`."
+    groups = {}
+    for s, kind, msg in flag_events(recs): groups.setdefault((s, kind == "lr_cut"), []).append(msg)
+    anns, shapes = [], []
+    for (s, cut), msgs in list(groups.items())[-max_marks:] if max_marks else []:
+        xr, yr = _axes(fig, *((2, 1) if cut else (1, 1)))
+        color = "#ff7f0e" if cut else "#d62728"
+        shapes.append(dict(type="line", x0=s, x1=s, xref=xr, y0=0, y1=1, yref=f"{yr} domain", line=dict(color=color, width=1, dash="dot")))
+        anns.append(dict(x=s, xref=xr, y=1, yref=f"{yr} domain", yanchor="top", showarrow=False, font=dict(color=color, size=14),
+                         text=("✂" if cut else "⚑") + (str(len(msgs)) if len(msgs) > 1 else ""),
+                         hovertext=f"step {s}<br>" + "<br>".join(html.escape(m) for m in msgs)))
+    fig.update_layout(annotations=list(fig.layout.annotations) + anns, shapes=list(fig.layout.shapes) + shapes)
+    return fig
+
+# %% ../../nbs/70_viz.report.ipynb #e45d86da
+def run_config(run_dir) -> dict:
+    "The config.json of an llmnb run directory ({} if it has none); an error if the directory has no metrics.jsonl."
+    rd = Path(run_dir)
+    if not (rd / "metrics.jsonl").is_file(): raise LlmnbError(f"'{rd}' has no metrics.jsonl; is it an llmnb run directory?")
+    return json.loads((rd / "config.json").read_text()) if (rd / "config.json").is_file() else {}
+
 def _summary_rows(name: str, recs: list[dict], cfg: dict) -> str:
     va = [r["val_loss"] for r in recs if _num(r.get("val_loss"))]
     tr = [r for r in recs if all(_num(r.get(k)) for k in ("loss", "tokens", "tokens_per_s"))]   # GRPO records count no tokens
@@ -133,15 +159,13 @@ def write_report(run_dirs,            # one run directory or a list of them (ove
     run_dirs = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(r) for r in run_dirs]
     runs, rows = {}, []
     for rd in run_dirs:
-        if not (rd / "metrics.jsonl").is_file(): raise LlmnbError(f"'{rd}' has no metrics.jsonl; is it an llmnb run directory?")
+        cfg = run_config(rd)
         recs = read_metrics(rd / "metrics.jsonl")
-        cfg = json.loads((rd / "config.json").read_text()) if (rd / "config.json").is_file() else {}
         name = rd.name if rd.name not in runs else str(rd)
         runs[name] = recs; rows.append(_summary_rows(name, recs, cfg))
     lm = {n: r for n, r in runs.items() if not is_rl(r)}
     body = ""
     if lm:
-        from llmnb.viz.dashboard import annotate_flags      # flag markers, defined with the dashboard (which imports this module)
         fig = report_figure(lm)
         for recs in lm.values(): annotate_flags(fig, recs)
         body = fig.to_html(full_html=False, include_plotlyjs=True)
