@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
-# %% ../nbs/99_cli.ipynb #9382f934
+# %% ../nbs/99_cli.ipynb #9ff1f5b8
 def cmd_eval(a) -> int:
     "The `eval` subcommand."
     from llmnb.eval.run import evaluate_run, format_eval
@@ -150,8 +150,7 @@ def cmd_report(a) -> int:
 def cmd_bench(a) -> int:
     "The `bench` subcommand."
     from llmnb.bench import run_bench
-    kw = {k: v for k, v in (("config", a.config), ("overrides", a.overrides)) if v}
-    p = run_bench(a.name, a.out_dir, **kw)
+    p = run_bench(a.name, a.out_dir, config=a.config, overrides=a.overrides)
     res = json.loads(Path(p).read_text())
     for k, v in res.get("ratios", {}).items(): print(f"{k}: {v:.3f}")
     print(f"results: {p}"); return 0

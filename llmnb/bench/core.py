@@ -71,7 +71,7 @@ def speedup_ratios(t: dict, fast: str = "chunked", slow: str = "ref") -> dict:
             f"{fast}_speedup_vs_{slow}_fwd": t[slow]["fwd_s"] / t[fast]["fwd_s"],
             f"{fast}_speedup_vs_{slow}_bwd": t[slow]["bwd_s"] / t[fast]["bwd_s"]}
 
-# %% ../../nbs/96_bench.core.ipynb #e8375537
+# %% ../../nbs/96_bench.core.ipynb #a4082cc2
 BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:function", imported only when run
               "scan": "llmnb.bench.scan:bench_scan", "optim": "llmnb.bench.optim:bench_optim",
               "dedup": "llmnb.bench.dedup:bench_dedup", "xent": "llmnb.bench.xent:bench_xent",
@@ -84,15 +84,15 @@ def run_bench(name: str, out_dir="bench/results", **kw) -> Path:
     mod, fn = BENCHMARKS[name].split(":")
     f = getattr(importlib.import_module(mod), fn)
     params = inspect.signature(f).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):   # common CLI options a benchmark does not use
-        unused = sorted(k for k, v in kw.items() if k not in params and v not in (None, (), []))
+    kw = {k: v for k, v in kw.items() if v not in (None, (), [])}    # options left unset (the CLI passes them all)
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        unused = sorted(k for k in kw if k not in params)
         if unused: raise LlmnbError(f"benchmark '{name}' does not take {', '.join(unused)}; drop the option")
-        kw = {k: v for k, v in kw.items() if k in params}
+    path = Path(out_dir) / f"{name}.json"
+    attached = _read_result(path).get("attached")   # results attached by notebooks survive a re-run; a corrupt file fails before the run
     res = f(**kw)
     res["date"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    path = Path(out_dir) / f"{name}.json"
-    old = _read_result(path)
-    if old.get("attached"): res["attached"] = old["attached"] | res.get("attached", {})   # results attached by notebooks survive a re-run
+    if attached: res["attached"] = attached
     return atomic_write_json(path, res)
 
 def _read_result(path: Path) -> dict:

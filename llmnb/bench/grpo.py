@@ -7,11 +7,11 @@ Docs: https://llmnb.github.io/llmnb/bench.grpo.html.md"""
 # %% auto #0
 __all__ = ['CONFIGS', 'make_trainer', 'held_tensor_bytes', 'memory_child', 'peak_memory', 'bench_grpo']
 
-# %% ../../nbs/97_bench.grpo.ipynb #a90763ee
-import json, os, statistics, time
+# %% ../../nbs/97_bench.grpo.ipynb #90e1fd28
+import json, statistics
 import torch
 from .core import machine_info, peak_rss_growth, proc_status_kb, fresh_process_json
-from ..train.memory import LiveBytes
+from ..train.memory import LiveBytes, measured_state_bytes
 
 # %% ../../nbs/97_bench.grpo.ipynb #ef013635
 CONFIGS = {"no_ref": dict(beta=0.0, lora_r=0), "ref_copy": dict(beta=0.04, lora_r=0),
@@ -30,13 +30,12 @@ def make_trainer(name: str, d_model: int = 256, n_layers: int = 4, group_size: i
                      eval_every=0, seed=seed, **CONFIGS[name])
     return GRPOTrainer(lm, ByteTokenizer(), generate("arith", 64, seed=seed, level=1), cfg)
 
-# %% ../../nbs/97_bench.grpo.ipynb #b46a2909
+# %% ../../nbs/97_bench.grpo.ipynb #6fbe74c6
 def held_tensor_bytes(T) -> int:
     "Bytes of the distinct storages a GRPO trainer holds: policy and reference weights and buffers, gradients, optimizer state."
     mods = [T.model] + ([T.ref] if T.ref is not None else [])
     ts = [t for m in mods for t in (*m.parameters(), *m.buffers())] + [p.grad for p in T.params if p.grad is not None]
-    ts += [v for st in T.opt.state.values() for v in st.values() if torch.is_tensor(v)]
-    return sum({t.untyped_storage()._cdata: t.untyped_storage().nbytes() for t in ts}.values())
+    return sum({t.untyped_storage()._cdata: t.untyped_storage().nbytes() for t in ts}.values()) + measured_state_bytes(T.opt)
 
 # %% ../../nbs/97_bench.grpo.ipynb #a95976c2
 def memory_child(name: str, kw: dict):
@@ -56,14 +55,13 @@ def peak_memory(name: str, kw: dict) -> dict:
     code = f"from llmnb.bench.grpo import memory_child; memory_child({name!r}, {kw!r})"
     return fresh_process_json(code, f"memory probe for {name}")
 
-# %% ../../nbs/97_bench.grpo.ipynb #dafea0aa
+# %% ../../nbs/97_bench.grpo.ipynb #da846d30
 def bench_grpo(d_model: int = 256, n_layers: int = 4,  # model size (byte vocabulary)
                group_size: int = 8, prompts_per_step: int = 4, max_new_tokens: int = 32,
                steps: int = 5,            # timed steps per configuration (alternating rounds)
                warmup: int = 1,           # untimed steps per configuration first
                memory: bool = True,       # peak memory per configuration in a fresh process
                configs=tuple(CONFIGS),    # which configurations
-               config=None, overrides=(), # accepted for `llmnb bench`'s common options; unused here
               ) -> dict:
     "Generation samples/s, update-step seconds and peak memory of GRPO without/with a reference model, full and LoRA."
     dev = "cuda" if torch.cuda.is_available() else "cpu"

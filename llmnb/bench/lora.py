@@ -7,14 +7,14 @@ Docs: https://llmnb.github.io/llmnb/bench.lora.html.md"""
 # %% auto #0
 __all__ = ['MODES', 'make_base', 'weight_mb', 'mode_child', 'run_mode', 'bench_lora']
 
-# %% ../../nbs/97_bench.lora.ipynb #c30bf8b7
+# %% ../../nbs/97_bench.lora.ipynb #5a2a2aed
 import json, os, statistics, tempfile, time
 import torch
 from .core import machine_info, peak_rss_growth, sync_device, fresh_process_json
-from ..train.memory import LiveBytes
+from ..train.memory import LiveBytes, measured_state_bytes
 from ..core import get_device
 
-# %% ../../nbs/97_bench.lora.ipynb #05d73442
+# %% ../../nbs/97_bench.lora.ipynb #49b431a4
 MODES = ("full", "lora", "qlora")
 
 def make_base(path, hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 4096, heads: int = 8, seed: int = 0) -> str:
@@ -77,7 +77,7 @@ def mode_child(mode: str, base: str, steps: int, batch: int, seq: int, r: int, d
     out["peak_mb"] = out["weights_mb"] + out["train_peak_mb"]
     if dev.type == "cpu":                                     # exact tensor bytes: weights + optimizer state + one step's peak
         out["trainable_tensors"] = sum(len(g["params"]) for g in opt.param_groups)
-        out["optimizer_state_mb"] = sum(v.untyped_storage().nbytes() for st in opt.state.values() for v in st.values() if torch.is_tensor(v)) / 2**20
+        out["optimizer_state_mb"] = measured_state_bytes(opt) / 2**20
         with LiveBytes() as lb: _train(box["m"], opt, 1, batch, seq, dev)
         out["step_tensor_peak_mb"] = lb.peak / 2**20
         out["tensor_peak_mb"] = out["weights_mb"] + out["optimizer_state_mb"] + out["step_tensor_peak_mb"]
@@ -88,7 +88,7 @@ def run_mode(mode: str, base: str, steps: int, batch: int, seq: int, r: int, dev
     code = f"from llmnb.bench.lora import mode_child; mode_child({mode!r}, {base!r}, {steps}, {batch}, {seq}, {r}, {device!r})"
     return fresh_process_json(code, f"lora benchmark mode {mode}")
 
-# %% ../../nbs/97_bench.lora.ipynb #fbad9041
+# %% ../../nbs/97_bench.lora.ipynb #086eee52
 def bench_lora(hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 4096, # model size
                steps: int = 6, batch: int = 4, seq: int = 128, r: int = 16,            # training size, LoRA rank
                device: str = "auto",                                                   # "auto" | "cpu" | "cuda"
@@ -97,9 +97,9 @@ def bench_lora(hidden: int = 512, layers: int = 4, ff: int = 1408, vocab: int = 
     dev = get_device(device)
     with tempfile.TemporaryDirectory() as d:
         base = make_base(os.path.join(d, "base"), hidden, layers, ff, vocab)
-        n_params = sum(p.numel() for p in __import__("transformers").AutoModelForCausalLM.from_pretrained(base).parameters())
         res = {m: run_mode(m, base, steps, batch, seq, r, str(dev)) for m in MODES}
     full = res["full"]
+    n_params = full["trainable_params"]                      # full fine-tuning trains every parameter
     ratios = {f"{m}_peak_mem_vs_full": res[m]["peak_mb"] / full["peak_mb"] for m in ("lora", "qlora")}
     ratios.update({f"{m}_step_time_vs_full": res[m]["step_s"] / full["step_s"] for m in ("lora", "qlora")})
     if "tensor_peak_mb" in full: ratios.update({f"{m}_tensor_peak_vs_full": res[m]["tensor_peak_mb"] / full["tensor_peak_mb"] for m in ("lora", "qlora")})

@@ -17,7 +17,7 @@ __all__ = ['MALLOC_ENV', 'VALIDATION', 'optimizer_state_bytes', 'measured_state_
            'LiveBytes', 'body_peak_bytes', 'MemoryEstimate', 'estimate_memory', 'proc_status_kb', 'peak_rss_growth',
            'fresh_process_json', 'measure_peak', 'validate_estimates', 'bench_memory']
 
-# %% ../../nbs/63_train.memory.ipynb #83c6f2a3
+# %% ../../nbs/63_train.memory.ipynb #4fa20de3
 def _numel(p) -> int: return math.prod(p.shape)
 
 def optimizer_state_bytes(model: torch.nn.Module,   # the model (any device, meta included)
@@ -42,12 +42,13 @@ def optimizer_state_bytes(model: torch.nn.Module,   # the model (any device, met
     return total
 
 def measured_state_bytes(opt: torch.optim.Optimizer) -> int:
-    "Bytes of every tensor in an optimizer's state (lists of tensors included)."
+    "Bytes of every tensor in an optimizer's state (moments, preconditioners, quantization maps; nested lists and dicts included)."
     def size(v):
         if torch.is_tensor(v): return v.numel() * v.element_size()
+        if isinstance(v, dict): return sum(size(x) for x in v.values())
         if isinstance(v, (list, tuple)): return sum(size(x) for x in v)
         return 0
-    return sum(size(v) for st in opt.state.values() for v in st.values())
+    return size(dict(opt.state))
 
 # %% ../../nbs/63_train.memory.ipynb #b822e1eb
 def saved_bytes(fn, params=()) -> int:
