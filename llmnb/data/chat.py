@@ -18,14 +18,14 @@ from .text import register_source
 # %% auto #0
 __all__ = ['read_conversations', 'write_conversations', 'ChatStream', 'ChatCorpus', 'split_conversations', 'chat_corpus']
 
-# %% ../../nbs/58_data.chat.ipynb #917c8dd5
+# %% ../../nbs/58_data.chat.ipynb #6618536c
 def read_conversations(path,                  # a .jsonl file: one {"messages": [...]} object per line
                       ) -> list[list[dict]]:
     "Conversations of a JSON Lines file; every malformed row is reported with its file and line."
     path = Path(path)
     if not path.is_file(): raise LlmnbError(f"chat data file {path} does not exist")
-    rows, bad = _check_jsonl(path, "abort", "messages")
-    lines = [n for n, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if l.strip()]
+    lines = []                                # the file line of every row, recorded in the one read
+    rows, bad = _check_jsonl(path, "abort", "messages", lines)
     convs = []
     if not bad:
         for n, r in zip(lines, rows):

@@ -15,10 +15,12 @@ from .tokenize import tokenizer_fingerprint
 # %% auto #0
 __all__ = ['load_texts', 'write_meta', 'tokenize_to_shards', 'TokenShards', 'save_rows', 'data_stats']
 
-# %% ../../nbs/56_data.load.ipynb #e847545c
+# %% ../../nbs/56_data.load.ipynb #2ab723ea
 _KINDS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".txt": "text", ".text": "text", ".md": "text"}
 
-def _check_jsonl(path: Path, on_error: str, text_field: str) -> tuple[list, list[str]]:
+def _check_jsonl(path: Path, on_error: str, text_field: str,
+                 line_numbers: list | None = None, # if given, the line number of every row is appended here
+                ) -> tuple[list, list[str]]:
     "Parse a JSON Lines file line by line: (rows, problems as 'file:line: what')."
     rows, bad = [], []
     with open(path, encoding="utf-8") as f:
@@ -29,6 +31,7 @@ def _check_jsonl(path: Path, on_error: str, text_field: str) -> tuple[list, list
                 if not isinstance(r, dict): raise ValueError(f"a row must be a JSON object, got {type(r).__name__}")
                 if text_field not in r: raise ValueError(f"no '{text_field}' field (fields: {', '.join(r)})")
                 rows.append(r)
+                if line_numbers is not None: line_numbers.append(n)
             except ValueError as e: bad.append(f"{path}:{n}: {e}")
     return rows, bad
 

@@ -17,7 +17,7 @@ from .text import register_source
 __all__ = ['MQAR_DEFAULTS', 'TaskTokenizer', 'parse_options', 'MQARTask', 'heldout_mask', 'MQARStream', 'TaskCorpus',
            'mqar_corpus']
 
-# %% ../../nbs/57_data.tasks.ipynb #48357cae
+# %% ../../nbs/57_data.tasks.ipynb #d1602045
 class TaskTokenizer:
     "Word-level vocabulary of a synthetic task: specials `<|pad|>`, `<|bos|>`, `|`, then keys `k0..`, then values `v0..`."
     specials = ("<|pad|>", "<|bos|>", "|")
@@ -38,9 +38,10 @@ class TaskTokenizer:
         try: return [self.index[w] for w in text.replace(":", " ").split()]
         except KeyError as e: raise LlmnbError(f"token {e.args[0]!r} is not in this task vocabulary ({self.n_keys} keys, {self.n_values} values)") from None
 
-    def decode(self, ids) -> str:
-        "Text of ids (pads dropped)."
-        return " ".join(self.tokens[i] for i in (ids.tolist() if torch.is_tensor(ids) else ids) if i != self.pad_id)
+    def decode(self, ids, skip_special: bool = False) -> str:
+        "Text of ids (pads dropped; every special token dropped with `skip_special`)."
+        ids = ids.tolist() if torch.is_tensor(ids) else ids
+        return " ".join(self.tokens[i] for i in ids if i >= self.key0 or not (skip_special or i == self.pad_id))
 
 # %% ../../nbs/57_data.tasks.ipynb #f154b41f
 MQAR_DEFAULTS = {"pairs": 8, "queries": 0, "keys": 64, "values": 64}   # queries=0: as many as pairs

@@ -15,7 +15,7 @@ from ..core import LlmnbError
 __all__ = ['model_vocab_size', 'check_ids', 'nll_batches', 'stream_windows', 'count_bytes', 'lm_metrics', 'unigram_baseline',
            'evaluate_lm']
 
-# %% ../../nbs/80_eval.lm.ipynb #d68594d4
+# %% ../../nbs/80_eval.lm.ipynb #55e5b02f
 def model_vocab_size(model) -> int | None:
     "The model's vocabulary size if it says (llmnb `cfg.vocab_size`, HF `config.vocab_size`), else None."
     for c in (getattr(model, "cfg", None), getattr(model, "config", None)):
@@ -23,9 +23,9 @@ def model_vocab_size(model) -> int | None:
         if isinstance(v, int) and v > 0: return v
     return None
 
-def _as_batch(b) -> tuple[torch.Tensor, torch.Tensor]:
-    if isinstance(b, torch.Tensor): return b, b
-    if isinstance(b, dict) and "input_ids" in b: return b["input_ids"], b.get("labels", b["input_ids"])
+def _as_batch(b) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    if isinstance(b, torch.Tensor): return b, b, None
+    if isinstance(b, dict) and "input_ids" in b: return b["input_ids"], b.get("labels", b["input_ids"]), b.get("positions")
     raise LlmnbError(f"a batch must be a tensor of ids or a dict with 'input_ids' (and 'labels'), got {type(b).__name__}")
 
 def check_ids(ids: torch.Tensor, vocab_size: int | None, what: str = "the evaluation data"):
@@ -39,7 +39,7 @@ def check_ids(ids: torch.Tensor, vocab_size: int | None, what: str = "the evalua
 
 @torch.no_grad()
 def nll_batches(model,                  # an llmnb LM, or any model whose forward(input_ids) returns .logits (B, T, V)
-                batches,                # iterable of id tensors (B, T) or dicts with input_ids, labels (-100 = not scored)
+                batches,                # iterable of id tensors (B, T) or dicts with input_ids, labels (-100 = not scored), optional positions
                 device=None,            # run here (default: the model's device)
                ) -> tuple[float, int]:
     "Total negative log-likelihood (nats, float64) and number of scored targets; labels shift inside, HF-style."
@@ -51,14 +51,15 @@ def nll_batches(model,                  # an llmnb LM, or any model whose forwar
     V, total, count = model_vocab_size(model), 0.0, 0
     try:
         for b in batches:
-            ids, labels = _as_batch(b)
+            ids, labels, pos = _as_batch(b)
             ids, labels = ids.to(device), labels.to(device)
+            if pos is not None: pos = pos.to(device)
             check_ids(ids, V)
             n = int((labels[:, 1:] != -100).sum())
             if n == 0: continue
-            if fused: total += float(model(ids, labels=labels, return_logits=False).loss.double()) * n
+            if fused: total += float(model(ids, labels=labels, positions=pos, return_logits=False).loss.double()) * n
             else:
-                logits = model(ids).logits
+                logits = (model(ids) if pos is None else model(ids, position_ids=pos)).logits   # HF name for position ids
                 check_ids(labels[labels != -100], logits.shape[-1])
                 total += float(F.cross_entropy(logits[:, :-1].flatten(0, 1).double(), labels[:, 1:].flatten(), ignore_index=-100, reduction="sum"))
             count += n

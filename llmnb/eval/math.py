@@ -83,21 +83,22 @@ def majority_vote(answers: list, # extracted answers in sample order (None = no 
     best = max(g[1] for g in groups)
     return next(g[0] for g in groups if g[1] == best)   # earliest among the largest
 
-# %% ../../nbs/82_eval.math.ipynb #0846c6b0
+# %% ../../nbs/82_eval.math.ipynb #fd90c0ca
 def load_gsm8k_jsonl(path) -> list[dict]:
     "Problems from a local GSM8K-format jsonl ({'question': ..., 'answer': '... #### 42'}): question, answer, gold."
     path = Path(path)
     if not path.is_file(): raise LlmnbError(f"eval file {path} does not exist")
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip(): continue
-        try: r = json.loads(line)
-        except json.JSONDecodeError as e: raise LlmnbError(f"{path}:{n}: not valid JSON ({e.msg}); each line must be one JSON object") from None
-        if not isinstance(r, dict) or not isinstance(r.get("question"), str) or not isinstance(r.get("answer"), str):
-            raise LlmnbError(f"{path}:{n}: a row needs string fields 'question' and 'answer' (GSM8K format), got {str(r)[:100]!r}")
-        if "####" not in r["answer"]:
-            raise LlmnbError(f"{path}:{n}: the answer has no '#### FINAL' marker; GSM8K answers end with '#### <number>'")
-        out.append({"question": r["question"], "answer": r["answer"], "gold": extract_answer(r["answer"])})
+    with open(path, encoding="utf-8") as fh:   # file lines: U+2028/U+2029/U+0085 inside a JSON string are no line breaks
+        for n, line in enumerate(fh, 1):
+            if not line.strip(): continue
+            try: r = json.loads(line)
+            except json.JSONDecodeError as e: raise LlmnbError(f"{path}:{n}: not valid JSON ({e.msg}); each line must be one JSON object") from None
+            if not isinstance(r, dict) or not isinstance(r.get("question"), str) or not isinstance(r.get("answer"), str):
+                raise LlmnbError(f"{path}:{n}: a row needs string fields 'question' and 'answer' (GSM8K format), got {str(r)[:100]!r}")
+            if "####" not in r["answer"]:
+                raise LlmnbError(f"{path}:{n}: the answer has no '#### FINAL' marker; GSM8K answers end with '#### <number>'")
+            out.append({"question": r["question"], "answer": r["answer"], "gold": extract_answer(r["answer"])})
     if not out: raise LlmnbError(f"eval file {path} is empty (no JSON rows); write one {{'question', 'answer'}} object per line")
     return out
 
@@ -133,7 +134,7 @@ def make_sampler(model, tokenizer,
         return res
     return sample
 
-# %% ../../nbs/82_eval.math.ipynb #348fd153
+# %% ../../nbs/82_eval.math.ipynb #c7a1a7f9
 def _baselines(problems) -> dict:
     golds = [p["gold"] for p in problems]
     top = max(set(golds), key=golds.count)
@@ -167,7 +168,8 @@ def evaluate_math(sampler,               # an llmnb LM (with tokenizer=) or a ca
             em.append(ok[0])
             for k in ks:
                 pk[k].append(pass_at_k(len(ok), sum(ok), k))
-                mk[k].append(is_equiv(majority_vote(preds[:k]), p["gold"]))
+                w = majority_vote(preds[:k])        # one of preds[:k], the first of its group: its verdict is in ok
+                mk[k].append(w is not None and ok[preds.index(w)])
             if return_samples: samples.append({"seed": s, "question": p["question"], "gold": p["gold"], "completions": outs, "answers": preds, "correct": ok})
         per_seed.append({"exact_match": statistics.fmean(em), **{f"pass@{k}": statistics.fmean(pk[k]) for k in ks},
                          **{f"maj@{k}": statistics.fmean(mk[k]) for k in ks}})

@@ -17,7 +17,7 @@ from .lm import evaluate_lm, nll_batches, lm_metrics, count_bytes, check_ids, un
 # %% auto #0
 __all__ = ['TEXT_SUFFIXES', 'load_run', 'load_eval_ids', 'evaluate_run', 'format_eval']
 
-# %% ../../nbs/86_eval.run.ipynb #b8f19a90
+# %% ../../nbs/86_eval.run.ipynb #4247389f
 def load_run(run_dir,                 # a directory written by `llmnb train` / `Learner`
              device: str = "auto",    # where the model goes
              with_data: bool = True,  # also load the run's data source (tokenizer, train and validation streams)
@@ -40,8 +40,7 @@ def load_run(run_dir,                 # a directory written by `llmnb train` / `
     model.to(get_device(device)).eval()
     out = {"cfg": cfg, "model": model, "ledger": ledger, "checkpoint": cks[-1]}
     if with_data:
-        from llmnb.data.text import load_corpus
-        import llmnb.data                         # registers every data source
+        from llmnb.data.text import load_corpus   # importing llmnb.data registers every data source
         corpus = load_corpus(cfg.data.source, cfg.data.val_fraction, cfg.train.seed)
         tok, fp = corpus.tokenizer, tokenizer_fingerprint(corpus.tokenizer)
         if tok.vocab_size > cfg.model.vocab_size:
@@ -55,8 +54,15 @@ def load_run(run_dir,                 # a directory written by `llmnb train` / `
         out |= {"corpus": corpus, "tokenizer": tok}
     return out
 
-# %% ../../nbs/86_eval.run.ipynb #4ce31298
+# %% ../../nbs/86_eval.run.ipynb #6de3f9b2
 TEXT_SUFFIXES = (".txt", ".jsonl", ".json", ".parquet")
+
+def _is_blank(p: Path, chunk: int = 1 << 16) -> bool:
+    "True if text file `p` holds only whitespace; reads chunk by chunk and stops at the first with anything else."
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        while s := fh.read(chunk):
+            if s.strip(): return False
+    return True
 
 def load_eval_ids(path,           # token-shard directory, .npy of ids, or a text/jsonl/json/parquet file
                   tokenizer,      # the run's tokenizer
@@ -80,7 +86,7 @@ def load_eval_ids(path,           # token-shard directory, .npy of ids, or a tex
                                  "its ids mean different text to this model. Re-tokenize the eval text with the run's tokenizer "
                                  "(data.load.tokenize_to_shards(texts, tokenizer, dir, 'val'))")
         ids = torch.from_numpy(sh.tokens().astype(np.int64))
-    elif p.stat().st_size == 0 or (p.suffix in (".txt", ".jsonl", ".json") and not p.read_text(encoding="utf-8", errors="replace").strip()):
+    elif p.stat().st_size == 0 or (p.suffix in (".txt", ".jsonl", ".json") and _is_blank(p)):
         raise LlmnbError(f"eval file {p} is empty; give a file with held-out text (or token ids)")
     elif p.suffix == ".npy":
         ids = torch.from_numpy(np.load(p).astype(np.int64)).flatten()
@@ -94,10 +100,15 @@ def load_eval_ids(path,           # token-shard directory, .npy of ids, or a tex
     check_ids(ids, vocab_size, f"eval data {p}")
     return ids
 
-# %% ../../nbs/86_eval.run.ipynb #9af51588
+# %% ../../nbs/86_eval.run.ipynb #07a5c728
 def _stream_ids(stream) -> torch.Tensor | None:
     try: return stream.ids
     except AttributeError: return None
+
+def _targets(batches) -> torch.Tensor:
+    "The labelled targets of batches, flattened: labels after the one-token shift, -100 dropped."
+    lab = torch.cat([torch.as_tensor(b.get("labels", b["input_ids"]) if isinstance(b, dict) else b)[:, 1:].flatten() for b in batches])
+    return lab[lab != -100]
 
 def evaluate_run(run_dir,                       # run directory
                  data=None,                     # eval data path (None: the run's own validation split)
@@ -123,12 +134,11 @@ def evaluate_run(run_dir,                       # run directory
     else:   # a stream that only serves batches (dicts with labels): score its fixed validation batches
         bs = corpus.val.fixed_batches(cfg.train.eval_batches, batch_size, min(seq_len, cfg.train.seq_len))
         nats, n = nll_batches(model, bs)
-        lab = torch.cat([(b["labels"] if isinstance(b, dict) else b)[:, 1:].flatten() for b in bs])
-        res = lm_metrics(nats, n, count_bytes(lab[lab != -100], tok)) | {"seq_len": min(seq_len, cfg.train.seq_len)}
+        lab = _targets(bs)
+        res = lm_metrics(nats, n, count_bytes(lab, tok)) | {"seq_len": min(seq_len, cfg.train.seq_len)}
     train_ids = _stream_ids(corpus.train)
-    if train_ids is None: train_ids = torch.cat([torch.as_tensor(b["input_ids"] if isinstance(b, dict) else b).flatten()
-                                                 for b in corpus.train.fixed_batches(64, cfg.train.batch_size, cfg.train.seq_len)])
-    eval_ids = ids if ids is not None else lab[lab != -100]
+    if train_ids is None: train_ids = _targets(corpus.train.fixed_batches(64, cfg.train.batch_size, cfg.train.seq_len))  # what is trained
+    eval_ids = ids if ids is not None else torch.cat([lab[:1], lab])   # the baseline takes element 0 as context: a dummy in front
     base = unigram_baseline(train_ids, eval_ids, V, res["bytes"])
     out = {"run_dir": str(run_dir), "checkpoint": run["checkpoint"].name, "step": run["ledger"]["step"], "data": what,
            "tokenizer": tokenizer_fingerprint(tok), "val_loss": res["loss"], "ppl": res["ppl"], "bpb": res["bpb"],
