@@ -79,7 +79,7 @@ def run_all_cells(page):
         page.keyboard.press("Control+Shift+C"); page.keyboard.type("Run All Cells"); page.keyboard.press("Enter")
 
 
-def check(out: Path, chromium: str, timeout: float, verbose: bool = False, on_page=None) -> list[str]:
+def check(out: Path, chromium: str, timeout: float) -> list[str]:
     "Run the notebook in JupyterLab + Chromium; returns the problems found (empty = rendered)."
     from playwright.sync_api import sync_playwright
     problems, console = [], []
@@ -106,7 +106,6 @@ def check(out: Path, chromium: str, timeout: float, verbose: bool = False, on_pa
                 page = browser.new_page(viewport={"width": 1500, "height": 2400})
                 page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
                 page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-                if on_page: on_page(page)
                 page.goto(f"{base}/lab/tree/dashboard.ipynb?token={token}")
                 page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
                 try:   # JupyterLab 4 may ask which kernel to start: take the default (the Python of this venv)
@@ -171,7 +170,7 @@ def check(out: Path, chromium: str, timeout: float, verbose: bool = False, on_pa
     if problems and any("Failed to initialize model" in c for c in console):
         problems.append("anywidget gave up on a widget: its JavaScript (plotly's 5 MB widget bundle) did not load within anywidget's "
                         "2-second limit, so the browser dropped every update to it; this happens on an overloaded machine — rerun when it is quieter")
-    if (problems or verbose) and console: print("browser console:\n  " + "\n  ".join(console[-30:]), file=sys.stderr)
+    if problems and console: print("browser console:\n  " + "\n  ".join(console[-30:]), file=sys.stderr)
     return problems
 
 

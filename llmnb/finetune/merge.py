@@ -79,7 +79,7 @@ def check_full_precision(model: nn.Module):
     state = kbit_state(model)
     if state != "none": raise LlmnbError(f"refusing to merge into a model loaded in {state} ({type(model).__name__}): " + _WORKFLOW)
 
-# %% ../../nbs/91_finetune.merge.ipynb #de3458be
+# %% ../../nbs/91_finetune.merge.ipynb #eff4ae22
 def _probe_batch(model, probe, seed: int = 0) -> torch.Tensor:
     if probe is not None: return torch.as_tensor(probe)
     vocab = model.config.vocab_size
@@ -151,8 +151,9 @@ def merge_adapter(adapter_dir,                   # adapter directory (peft files
         out = Path(out)
         if requantize is not None:
             q = load_base_from_model(merged, requantize, tmpdir=out.parent)
-            report["requantized"] = {"quantization": requantize, "probe_max_abs": (_logits(q, ids) - want).abs().max().item(),
-                                     "probe_rel_rmse": rel_rmse(want, _logits(q, ids)), "path": f"{out}-{requantize}"}
+            zq = _logits(q, ids)
+            report["requantized"] = {"quantization": requantize, "probe_max_abs": (zq - want).abs().max().item(),
+                                     "probe_rel_rmse": rel_rmse(want, zq), "path": f"{out}-{requantize}"}
             _save_atomic(q, Path(f"{out}-{requantize}"), report, overwrite)
         _save_atomic(merged, out, report, overwrite)
     elif requantize is not None: raise LlmnbError("requantize needs out= (the re-quantized model is loaded from the saved merge)")
