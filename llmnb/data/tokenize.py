@@ -117,7 +117,7 @@ def apply_chat_template(conversation: list[dict], # [{"role": ..., "content": ..
     if add_generation_prompt: put([im_start] + tokenizer.encode("assistant\n"), False)
     return ids, trained
 
-# %% ../../nbs/50_data.tokenize.ipynb #604ee368
+# %% ../../nbs/50_data.tokenize.ipynb #f27efa13
 class HFTokenizer:
     "A `tokenizers.Tokenizer` behind the ByteTokenizer interface."
     def __init__(self, tk, specials=None):
@@ -192,5 +192,7 @@ def tokenizer_fingerprint(tokenizer) -> dict:
     "Kind, vocabulary size and a hash of the vocabulary: what a shard or a checkpoint records to detect a mismatch."
     import hashlib
     if isinstance(tokenizer, HFTokenizer): blob, kind = tokenizer.tk.to_str(), "hf"
-    else: blob, kind = "byte:" + "\x00".join(tokenizer.specials), "byte"
+    elif isinstance(tokenizer, ByteTokenizer): blob, kind = "byte:" + "\x00".join(tokenizer.specials), "byte"
+    else:   # another vocabulary (data.tasks' word-level TaskTokenizer, ...): its tokens if it lists them, else its specials
+        blob, kind = "\x00".join(getattr(tokenizer, "tokens", None) or getattr(tokenizer, "specials", ())), type(tokenizer).__name__
     return {"kind": kind, "vocab_size": tokenizer.vocab_size, "sha256": hashlib.sha256(blob.encode()).hexdigest()[:16]}
