@@ -35,7 +35,7 @@ def split_docs(docs: dict[str, str],     # {name: text}
     if not train or not val: raise LlmnbError(f"split of {len(docs)} documents at val_fraction={val_fraction} left one side empty; use more documents or another fraction")
     return train, val
 
-# %% ../../nbs/51_data.text.ipynb #51b52cd0
+# %% ../../nbs/51_data.text.ipynb #20aac5ae
 class TokenStream:
     "A flat stream of token ids with seeded random windows (training) and fixed windows (validation)."
     def __init__(self, ids,                      # a 1-D tensor, or a list of 1-D numpy arrays (memory-mapped shards, read on demand)
@@ -64,6 +64,17 @@ class TokenStream:
         "The largest token id (checked against the model's vocabulary before training)."
         if self._ids is not None: return int(self._ids.max())
         return max(int(p.max()) for p in self.parts)
+
+    def counts(self, minlength: int = 0, chunk: int = 1 << 22) -> torch.Tensor:
+        "How often each id occurs (int64, length >= minlength); a sharded stream is counted chunk by chunk, never copied whole."
+        if self._ids is not None: return torch.bincount(self._ids, minlength=minlength)
+        out = np.zeros(minlength, dtype=np.int64)
+        for p in self.parts:
+            for s in range(0, len(p), chunk):
+                c = np.bincount(p[s:s + chunk])
+                if len(c) > len(out): out = np.pad(out, (0, len(c) - len(out)))
+                out[:len(c)] += c
+        return torch.from_numpy(out)
 
     def _window(self, s: int, n: int) -> torch.Tensor:
         "Ids `s .. s+n` (across shard boundaries for a sharded stream)."

@@ -99,18 +99,25 @@ def lm_metrics(nats: float, n_tokens: int, n_bytes: int) -> dict:
     return {"loss": loss, "ppl": math.exp(loss), "bpb": nats / (math.log(2) * n_bytes) if n_bytes else float("nan"),
             "tokens": int(n_tokens), "bytes": int(n_bytes), "nats": nats}
 
-# %% ../../nbs/80_eval.lm.ipynb #198d9540
-def unigram_baseline(train_ids,            # 1-D ids of the training split (the baseline is fitted here only)
+# %% ../../nbs/80_eval.lm.ipynb #92e521fc
+def unigram_baseline(train_ids,            # 1-D ids of the training split (the baseline is fitted here only); None with train_counts
                      eval_ids,             # 1-D ids of the held-out stream (targets: every id after the first)
                      vocab_size: int,      # model vocabulary size
                      n_bytes: int | None = None, # bytes spelled by the held-out targets (for bpb)
+                     train_counts=None,    # instead of train_ids: each id's count in the training split (`TokenStream.counts`)
                     ) -> dict:
     "Add-one smoothed unigram model of the training split, scored on the held-out targets; plus train entropy and uniform."
-    tr = torch.as_tensor(train_ids).flatten().long()
     ev = torch.as_tensor(eval_ids).flatten().long()[1:]
-    if tr.numel() == 0: raise LlmnbError("the training split is empty: cannot fit the unigram baseline")
-    check_ids(tr, vocab_size, "the training split"); check_ids(ev, vocab_size)
-    cnt = torch.bincount(tr, minlength=vocab_size).double()
+    if train_counts is None:
+        tr = torch.as_tensor(train_ids).flatten().long()
+        check_ids(tr, vocab_size, "the training split")
+        cnt = torch.bincount(tr, minlength=vocab_size).double()
+    else:
+        cnt = torch.as_tensor(train_counts).flatten().double()
+        check_ids(cnt.nonzero().flatten(), vocab_size, "the training split")
+        cnt = torch.nn.functional.pad(cnt[:vocab_size], (0, max(0, vocab_size - cnt.numel())))
+    if cnt.sum() == 0: raise LlmnbError("the training split is empty: cannot fit the unigram baseline")
+    check_ids(ev, vocab_size)
     p_mle = cnt / cnt.sum()
     H_train = float(-(p_mle[p_mle > 0] * p_mle[p_mle > 0].log()).sum())
     logp = ((cnt + 1) / (cnt.sum() + vocab_size)).log()

@@ -100,7 +100,7 @@ def load_eval_ids(path,           # token-shard directory, .npy of ids, or a tex
     check_ids(ids, vocab_size, f"eval data {p}")
     return ids
 
-# %% ../../nbs/86_eval.run.ipynb #07a5c728
+# %% ../../nbs/86_eval.run.ipynb #2cbea941
 def _stream_ids(stream) -> torch.Tensor | None:
     try: return stream.ids
     except AttributeError: return None
@@ -136,10 +136,10 @@ def evaluate_run(run_dir,                       # run directory
         nats, n = nll_batches(model, bs)
         lab = _targets(bs)
         res = lm_metrics(nats, n, count_bytes(lab, tok)) | {"seq_len": min(seq_len, cfg.train.seq_len)}
-    train_ids = _stream_ids(corpus.train)
-    if train_ids is None: train_ids = _targets(corpus.train.fixed_batches(64, cfg.train.batch_size, cfg.train.seq_len))  # what is trained
+    if hasattr(corpus.train, "counts"): train_ids, counts = None, corpus.train.counts(V)   # shard by shard: no copy of the split
+    else: train_ids, counts = _targets(corpus.train.fixed_batches(64, cfg.train.batch_size, cfg.train.seq_len)), None  # what is trained
     eval_ids = ids if ids is not None else torch.cat([lab[:1], lab])   # the baseline takes element 0 as context: a dummy in front
-    base = unigram_baseline(train_ids, eval_ids, V, res["bytes"])
+    base = unigram_baseline(train_ids, eval_ids, V, res["bytes"], train_counts=counts)
     out = {"run_dir": str(run_dir), "checkpoint": run["checkpoint"].name, "step": run["ledger"]["step"], "data": what,
            "tokenizer": tokenizer_fingerprint(tok), "val_loss": res["loss"], "ppl": res["ppl"], "bpb": res["bpb"],
            "tokens": res["tokens"], "bytes": res["bytes"], "seq_len": res["seq_len"],
