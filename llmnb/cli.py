@@ -13,7 +13,10 @@ from .core import LlmnbError, apply_overrides
 from .bench.core import BENCHMARKS
 from .models import LMConfig
 from .optim import OptimConfig
-from .train.learner import Learner, RunConfig, DataConfig, TrainConfig, load_run_config, prepare_run_dir, read_metrics, init_distributed, on_rank0
+from .train.learner import Learner
+from .train.config import RunConfig, DataConfig, TrainConfig, GRPOSettings, STEPS, load_run_config
+from .train.rundir import prepare_run_dir, read_metrics
+from .train.dist import init_distributed, on_rank0
 
 # %% auto #0
 __all__ = ['TRAIN_EPILOG', 'build_parser', 'cmd_eval', 'cmd_ablate', 'cmd_train', 'cmd_report', 'cmd_bench', 'cmd_data',
@@ -25,11 +28,15 @@ def _keys(section: str, cls) -> str:
 
 TRAIN_EPILOG = "\n".join(["config keys (TOML tables or --set), from the config dataclasses:",
     _keys("model", LMConfig) + "\n           (pattern letters: A attention, M Mamba; e.g. MMMA)",
-    _keys("optim", OptimConfig), _keys("data", DataConfig), _keys("train", TrainConfig) + "\n  name     run name (default --out runs/<name>)",
+    _keys("optim", OptimConfig), _keys("data", DataConfig), _keys("train", TrainConfig),
+    _keys("grpo", GRPOSettings) + "\n           (read when task = \"grpo\")",
+    "  name     run name (default --out runs/<name>)",
+    "  task     auto (sft for a chat: source, else pretrain) | " + " | ".join(f"{k}: {v[1]}" for k, v in STEPS.items()),
     "examples:",
     "  llmnb train --config configs/quickstart.toml",
     "  llmnb train --config configs/quickstart.toml --set train.max_steps=50 optim.lr=3e-3 --out runs/short",
     "  llmnb train --config configs/quickstart.toml --set model.pattern=MMMA --out runs/hybrid",
+    "  llmnb train --config configs/grpo_tiny.toml --set train.init_from=runs/sft   (GRPO from an SFT run)",
     "  llmnb train --out runs/quickstart --resume"])
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,8 +144,9 @@ def cmd_train(a) -> int:
     if rank != 0: return 0
     if lrn.stop_reason: print(f"stopped early at step {lrn.step}: {lrn.stop_reason}", file=sys.stderr)
     rep = write_report(out)
-    vals = [r["val_loss"] for r in read_metrics(out / "metrics.jsonl") if "val_loss" in r]
-    if vals: print(f"val loss {vals[0]:.3f} -> {vals[-1]:.3f} (nats/token)")
+    monitor = lrn.task.monitor
+    vals = [r[monitor] for r in read_metrics(out / "metrics.jsonl") if monitor in r]
+    if vals: print(f"{monitor.replace('_', ' ')} {vals[0]:.3f} -> {vals[-1]:.3f}" + (" (nats/token)" if monitor == "val_loss" else ""))
     print(f"report: {rep}")
     return 0
 

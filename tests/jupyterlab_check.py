@@ -21,7 +21,7 @@ from pathlib import Path
 STEPS = 40
 GRPO_STEPS = 12
 CELLS = [
-    "from llmnb.viz.dashboard import Dashboard\nfrom llmnb.train.learner import Learner, load_run_config\nimport torch",
+    "from llmnb.viz.dashboard import Dashboard\nfrom llmnb.train import Learner, load_run_config\nimport torch",
     # a tiny Mamba+attention run with every diagnostic; one MLP is zeroed so that the dead-layer flag shows on the curves
     "cfg = load_run_config(overrides=['model.d_model=32', 'model.n_layers=2', 'model.pattern=MA', 'model.n_heads=2', 'model.d_state=4',\n"
     "    'model.max_seq_len=64', 'optim.lr=1e-2', 'optim.warmup_steps=5', 'train.batch_size=4', 'train.seq_len=32',\n"
@@ -32,7 +32,7 @@ CELLS = [
     "L.fit(progress=False);",
     "Dashboard.from_run('tiny-hybrid')",
     # shown empty, then filled and redrawn at once: every edit reaches the browser before it has loaded plotly's widget code
-    "from llmnb.train.learner import read_metrics\nd = Dashboard(interval=0); display(d)\n"
+    "from llmnb.train import read_metrics\nd = Dashboard(interval=0); display(d)\n"
     "for r in read_metrics('tiny-hybrid/metrics.jsonl'): d.add(r)\nd.redraw()",
     # a tiny GRPO run (reward: the share of 'a' in the completion) with the dashboard's GRPO view
     "from llmnb.rl.grpo import GRPOTrainer, GRPOConfig\nfrom llmnb.rl.rewards import Rewards\nfrom llmnb.models import LM, LMConfig\n"

@@ -10,7 +10,8 @@ import statistics, sys, time
 from pathlib import Path
 import torch
 from .core import machine_info
-from ..train.learner import Learner, load_run_config
+from ..train.learner import Learner
+from ..train.config import load_run_config
 from ..train.memory import measured_state_bytes
 
 # %% auto #0

@@ -11,7 +11,9 @@ from pathlib import Path
 import torch
 from .core import machine_info, matmul_peak, model_flops_per_token, sync_device
 from ..models import LM
-from ..train.learner import Learner, MetricsLog, load_run_config
+from ..train.learner import Learner
+from ..train.rundir import MetricsLog
+from ..train.config import load_run_config
 
 # %% auto #0
 __all__ = ['timed_rounds', 'bench_train']

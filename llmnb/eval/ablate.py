@@ -13,7 +13,10 @@ import torch
 from ..core import ConfigError, LlmnbError, atomic_write, atomic_write_json, load_toml, parse_value
 from ..data.text import load_corpus   # importing llmnb.data registers every data source (mqar included)
 from ..models import LM
-from ..train.learner import Callback, Learner, RunConfig, as_batch, is_run_dir, prepare_run_dir, read_metrics
+from ..train.callback import Callback
+from ..train.learner import Learner, as_batch
+from ..train.config import RunConfig
+from ..train.rundir import is_run_dir, prepare_run_dir, read_metrics
 from ..train.checkpoint import list_checkpoints
 
 # %% auto #0

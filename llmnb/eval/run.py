@@ -25,7 +25,7 @@ def load_run(run_dir,                 # a directory written by `llmnb train` / `
     "The run's config, its model with the newest checkpoint loaded, the ledger, and (with_data) its corpus and tokenizer."
     from llmnb.models import LM
     from llmnb.train.checkpoint import list_checkpoints, load_checkpoint
-    from llmnb.train.learner import RunConfig
+    from llmnb.train.config import RunConfig
     d = Path(run_dir)
     if not (d / "config.json").is_file():
         raise LlmnbError(f"'{d}' is not a run directory (no config.json); pass the directory given to `llmnb train --out`")

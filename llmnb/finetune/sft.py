@@ -12,7 +12,8 @@ import torch
 from ..core import LlmnbError
 from ..data.chat import ChatCorpus, split_conversations, read_conversations
 from ..data.tokenize import apply_chat_template
-from ..train.learner import Learner, RunConfig, load_run_config
+from ..train.learner import Learner
+from ..train.config import RunConfig, load_run_config
 from ..train.checkpoint import CKPT_RE
 
 # %% auto #0

@@ -17,6 +17,7 @@ __all__ = ['RULES', 'classify', 'param_groups', 'group_table']
 # %% ../../nbs/41_optim.groups.ipynb #52e50dfb
 # (name regex, optimizer kind "muon" | "adamw", weight decay?, component); first match wins
 RULES = [
+    (r"\.lora_[AB]\.[^.]+\.weight$",                      "adamw", False, "lora"),     # peft LoRA adapters (GRPO, SFT)
     (r"^embed\.weight$",                                    "adamw", False, "embedding"),
     (r"^lm_head\.weight$",                                  "adamw", False, "head"),
     (r"(^|\.)(norm|norm1|norm2|q_norm|k_norm|ln_x)\.weight$", "adamw", False, "norm"),

@@ -7,6 +7,9 @@ Docs: https://llmnb.github.io/llmnb/train.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/69_train.ipynb #b7e8530b
-from .learner import Learner, RunConfig, TrainConfig, DataConfig, load_run_config, read_metrics, prepare_run_dir
+# %% ../../nbs/69_train.ipynb #1733dd62
+from .config import RunConfig, TrainConfig, DataConfig, GRPOSettings, load_run_config, STEPS, step_class
+from .rundir import read_metrics, MetricsLog, prepare_run_dir, is_run_dir, validate_record, RECORD_SCHEMA
+from .callback import Callback, RecordCallback
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints
+from .learner import Learner, Step, LMStep, as_batch

@@ -11,7 +11,7 @@ from collections import defaultdict
 import torch
 import torch.nn as nn
 from ..optim.groups import classify
-from .learner import Callback
+from .callback import Callback
 
 # %% auto #0
 __all__ = ['MATRIX_COMPONENTS', 'ComponentStats', 'ActivationStats', 'effective_rank', 'SSMStats', 'PlateauMonitor',

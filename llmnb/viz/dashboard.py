@@ -11,7 +11,8 @@ from copy import deepcopy
 from pathlib import Path
 import plotly.graph_objects as go
 from ..core import LlmnbError
-from ..train.learner import Callback, read_metrics
+from ..train.callback import Callback
+from ..train.rundir import read_metrics
 from .report import report_figure, diagnostics_figure, flag_events, annotate_flags, is_rl, rl_figure, run_config, _num
 
 # %% auto #0

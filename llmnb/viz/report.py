@@ -11,7 +11,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from ..core import LlmnbError, atomic_write
-from ..train.learner import read_metrics
+from ..train.rundir import read_metrics
 
 # %% auto #0
 __all__ = ['DIAG_PANELS', 'RL_PANELS', 'ema', 'report_figure', 'diagnostics_figure', 'is_rl', 'rl_figure', 'flag_events',
