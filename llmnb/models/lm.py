@@ -54,7 +54,8 @@ class LMConfig(Config):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
         if not self.pattern: raise ConfigError("pattern must have at least one letter, e.g. pattern = \"A\"")
         bad = sorted(set(self.pattern) - set(MIXERS))
-        if bad: raise ConfigError(f"pattern '{self.pattern}' has unknown letter(s) {', '.join(map(repr, bad))}; valid letters: {valid_letters()}")
+        if bad:
+            raise ConfigError(f"pattern '{self.pattern}' has unknown letter(s) {', '.join(map(repr, bad))}; valid letters: {valid_letters()}")
         if len(self.pattern) > self.n_layers:
             raise ConfigError(f"pattern '{self.pattern}' has {len(self.pattern)} letters but n_layers={self.n_layers}; use n_layers >= {len(self.pattern)}")
         for letter in dict.fromkeys(self.pattern):      # each letter's own checks, in order of first appearance

@@ -29,23 +29,33 @@ def linear_weights(m: nn.Module) -> int:
     "Number of weights in the `nn.Linear` layers of `m` (the matmul parameters of the 6N FLOP rule)."
     return sum(x.weight.numel() for x in m.modules() if isinstance(x, nn.Linear))
 
-def swiglu_mlp(cfg, i: int) -> nn.Module:
+def swiglu_mlp(cfg,          # the LMConfig
+               i: int,       # layer index (unused: every SwiGLU is alike)
+              ) -> nn.Module:
     "The default MLP of a layer: SwiGLU at the config's width."
     return SwiGLU(cfg.d_model, cfg.d_ff)
 
 SWIGLU_RULES = [(r"^mlp\.(w1|w2|w3)\.weight$", "muon", True, "mlp")]   # the default MLP's parameters
 SWIGLU_LORA = ("w1", "w2", "w3")                                        # the default MLP's LoRA targets
 
-def default_new_cache(layer: nn.Module, batch_size: int = 1):
+def default_new_cache(layer: nn.Module,      # the llmnb.models.lm.Layer
+                      batch_size: int = 1):  # sequences decoded together
     "The mixer's own decoding state (the default MLP has none)."
     return layer.mixer.new_cache(batch_size)
 
-def default_forward(layer: nn.Module, x: torch.Tensor, positions=None, cache=None) -> torch.Tensor:
+def default_forward(layer: nn.Module,   # the Layer (norm1, mixer, norm2, mlp)
+                    x: torch.Tensor,    # (B, T, d_model) residual stream
+                    positions=None,     # optional position ids, passed to the mixer
+                    cache=None,         # the layer's decoding state from `new_cache`, or None
+                   ) -> torch.Tensor:
     "Pre-norm residual layer: x + mixer(norm1(x)) with the layer's cache, then x + mlp(norm2(x))."
     x = x + layer.mixer(layer.norm1(x), positions=positions, cache=cache)
     return x + layer.mlp(layer.norm2(x))
 
-def default_flops(layer: nn.Module, cfg, seq_len: int) -> dict:
+def default_flops(layer: nn.Module,  # the Layer
+                  cfg,                # the LMConfig
+                  seq_len: int,       # training sequence length (unused by mixers whose cost per token is constant)
+                 ) -> dict:
     "6 FLOPs per matmul weight per token for the mixer (under its kind) and the MLP."
     return {MIXERS[layer.letter].kind: 6 * linear_weights(layer.mixer), "mlp": 6 * linear_weights(layer.mlp)}
 
