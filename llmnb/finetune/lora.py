@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 from ..core import LlmnbError, atomic_write_json
 from ..models.lm import LM
-from ..models.registry import all_lora_targets
+from ..models.registry import all_lora_targets, all_kbit_skip
 from ..models.hf import LlmnbForCausalLM, to_hf, register_auto
 
 # %% auto #0
@@ -28,7 +28,7 @@ LORA_TARGETS = {                       # config.model_type -> module names peft 
     "gpt_neox": ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
     "llmnb": all_lora_targets(),     # every registered mixer's targets; lora_targets reads the registry again when used
 }
-KBIT_SKIP = {"llmnb": ["lm_head", "dt_proj"]}   # modules bitsandbytes must leave in full precision, per model_type
+KBIT_SKIP = {"llmnb": ["lm_head", *all_kbit_skip()]}   # modules bitsandbytes must leave in full precision, per model_type (llmnb: the registry's)
 
 def _model_type(model) -> str:
     return getattr(getattr(model, "config", None), "model_type", None) or ("llmnb" if isinstance(model, LM) else "")

@@ -22,7 +22,7 @@ from ..blocks.rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVLayerCache, RWKVMam
 __all__ = ['SWIGLU_RULES', 'SWIGLU_LORA', 'MIXERS', 'PATTERN_LETTERS', 'SCAN_BACKENDS', 'WKV_BACKENDS', 'MAMBA_RULES',
            'RWKV_RULES', 'linear_weights', 'swiglu_mlp', 'default_new_cache', 'default_forward', 'default_flops',
            'MixerSpec', 'register_mixer', 'unregister_mixer', 'registered', 'valid_letters', 'mixer_spec',
-           'matrix_components', 'all_lora_targets']
+           'matrix_components', 'all_lora_targets', 'all_kbit_skip']
 
 # %% ../../nbs/30_models.registry.ipynb #05e04899
 def linear_weights(m: nn.Module) -> int:
@@ -77,6 +77,7 @@ class MixerSpec:
     zero_init_outputs: bool = False          # mixer and MLP outputs are zero at init by design
     validate: Callable | None = None         # (cfg) -> None, raising ConfigError on letter-specific problems
     lora_targets: tuple = ()                 # module names (suffixes) LoRA adapts in the mixer (and a non-default MLP)
+    kbit_skip: tuple = ()                    # modules bitsandbytes must not quantize (weights read directly, not called)
     bounded_context: Callable | None = None  # (cfg) -> True if cached decoding cannot go past cfg.max_seq_len
 
     def make_mlp(self, cfg, i: int) -> nn.Module:
@@ -146,6 +147,10 @@ def all_lora_targets() -> list:
     "Union of every registered mixer's LoRA target module names, in registration order."
     return list(dict.fromkeys(t for s in MIXERS.values() for t in s.targets))
 
+def all_kbit_skip() -> list:
+    "Union of every registered mixer's modules that k-bit quantization must skip, in registration order."
+    return list(dict.fromkeys(t for s in MIXERS.values() for t in s.kbit_skip))
+
 # %% ../../nbs/30_models.registry.ipynb #3e527498
 SCAN_BACKENDS = ("auto", "ref", "chunked", "triton", "cuda")   # Mamba's selective_scan backends
 WKV_BACKENDS = ("auto", "ref", "chunked", "triton")            # RWKV's wkv6 backends
@@ -208,7 +213,7 @@ register_mixer(MixerSpec(
     "M", "Mamba", "mamba", _mamba, param_rules=MAMBA_RULES,
     description="Mamba-1 selective state space model (selective scan)",
     flops=_mamba_flops, decays=_mamba_decays, state=_mamba_state, validate=_mamba_validate,
-    lora_targets=("in_proj", "out_proj")))
+    lora_targets=("in_proj", "out_proj"), kbit_skip=("dt_proj",)))
 
 # %% ../../nbs/30_models.registry.ipynb #4be61fd5
 RWKV_RULES = [
@@ -280,4 +285,4 @@ register_mixer(MixerSpec(
     param_rules=_under(RWKV_RULES, "rwkv") + _under(MAMBA_RULES, "mamba") + [(r"^mixer\.alpha_logit$", "adamw", False, "blend")],
     description="alpha * RWKV-6 time-mix + (1 - alpha) * Mamba in one layer, alpha learned",
     flops=_blend_flops, decays=_blend_decays, state=_blend_state, validate=_blend_validate,
-    lora_targets=("receptance", "key", "value", "gate", "output", "in_proj", "out_proj")))
+    lora_targets=("receptance", "key", "value", "gate", "output", "in_proj", "out_proj"), kbit_skip=("dt_proj",)))
