@@ -11,7 +11,7 @@ from pathlib import Path
 import torch.distributed
 from .core import LlmnbError, apply_overrides
 from .bench.core import BENCHMARKS
-from .models import LMConfig
+from .models import LMConfig, PATTERN_LETTERS
 from .optim import OptimConfig
 from .train.learner import Learner
 from .train.config import RunConfig, DataConfig, TrainConfig, GRPOSettings, STEPS, load_run_config
@@ -27,7 +27,7 @@ def _keys(section: str, cls) -> str:
     return f"  {section + '.*':8} " + ", ".join(f.name for f in dataclasses.fields(cls))
 
 TRAIN_EPILOG = "\n".join(["config keys (TOML tables or --set), from the config dataclasses:",
-    _keys("model", LMConfig) + "\n           (pattern letters: A attention, M Mamba; e.g. MMMA)",
+    _keys("model", LMConfig) + "\n           (pattern letters: " + ", ".join(f"{k} {v}" for k, v in PATTERN_LETTERS.items()) + "; e.g. MMMA)",
     _keys("optim", OptimConfig), _keys("data", DataConfig), _keys("train", TrainConfig),
     _keys("grpo", GRPOSettings) + "\n           (read when task = \"grpo\")",
     "  name     run name (default --out runs/<name>)",

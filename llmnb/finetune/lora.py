@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 from ..core import LlmnbError, atomic_write_json
 from ..models.lm import LM
+from ..models.registry import all_lora_targets, all_kbit_skip
 from ..models.hf import LlmnbForCausalLM, to_hf, register_auto
 
 # %% auto #0
@@ -25,10 +26,9 @@ LORA_TARGETS = {                       # config.model_type -> module names peft 
     "phi3": ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"],
     "gpt2": ["c_attn", "c_proj", "c_fc"],
     "gpt_neox": ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
-    "llmnb": ["q_proj", "k_proj", "v_proj", "o_proj", "w1", "w2", "w3", "in_proj", "out_proj",
-              "receptance", "key", "value", "gate", "output"],
+    "llmnb": all_lora_targets(),     # every registered mixer's targets; lora_targets reads the registry again when used
 }
-KBIT_SKIP = {"llmnb": ["lm_head", "dt_proj"]}   # modules bitsandbytes must leave in full precision, per model_type
+KBIT_SKIP = {"llmnb": ["lm_head", *all_kbit_skip()]}   # modules bitsandbytes must leave in full precision, per model_type (llmnb: the registry's)
 
 def _model_type(model) -> str:
     return getattr(getattr(model, "config", None), "model_type", None) or ("llmnb" if isinstance(model, LM) else "")
@@ -43,7 +43,7 @@ def lora_targets(model: nn.Module,          # the (HF or llmnb) model
         if key not in LORA_TARGETS:
             raise LlmnbError(f"no LoRA target preset for model_type '{key}'; pass targets=[...module names...] "
                              f"or one of the presets: {', '.join(LORA_TARGETS)}")
-        names = LORA_TARGETS[key]
+        names = all_lora_targets() if key == "llmnb" else LORA_TARGETS[key]
     present = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, nn.Linear) or "Linear" in type(m).__name__}
     found = [n for n in names if n in present]
     if not found: raise LlmnbError(f"none of the LoRA targets {names} is a linear layer of this {type(model).__name__}; "

@@ -14,27 +14,21 @@ import torch.nn as nn
 import torch.utils.checkpoint
 import torch.nn.functional as F
 from ..core import Config, ConfigError, LlmnbError
-from ..blocks.mlp import RMSNorm, SwiGLU
-from ..blocks.attention import Attention
-from ..blocks.mamba import Mamba
-from ..blocks.rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVLayerCache
+from ..blocks.mlp import RMSNorm
+from .registry import MIXERS, PATTERN_LETTERS, SCAN_BACKENDS, mixer_spec, valid_letters
 from ..kernels.xent import linear_cross_entropy
 
 # %% auto #0
-__all__ = ['PATTERN_LETTERS', 'SCAN_BACKENDS', 'MIXERS', 'RESIDUAL_OUTPUTS', 'MIXER_KINDS', 'LMConfig', 'Layer', 'LMOutput', 'LM',
-           'param_counts', 'flops_per_token', 'generate']
+__all__ = ['RESIDUAL_OUTPUTS', 'LMConfig', 'Layer', 'LMOutput', 'LM', 'param_counts', 'flops_per_token', 'generate']
 
 # %% ../../nbs/31_models.lm.ipynb #4e38cbff
-PATTERN_LETTERS = {"A": "attention", "M": "Mamba", "R": "RWKV-6"}
-SCAN_BACKENDS = ("auto", "ref", "chunked", "triton", "cuda")
-
 @dataclass
 class LMConfig(Config):
     "Architecture of an llmnb LM; `pattern` letters are repeated to `n_layers`."
     vocab_size: int = 0          # 0 = take the tokenizer's vocabulary size when training
     d_model: int = 128           # residual width
     n_layers: int = 4            # number of layers (mixer + MLP each)
-    pattern: str = "A"           # layer letters, repeated to n_layers: A attention, M Mamba, R RWKV
+    pattern: str = "A"           # layer letters, repeated to n_layers: A attention, M Mamba, R RWKV, B RWKV+Mamba blend (see MIXERS)
     n_heads: int = 4             # attention query heads
     n_kv_heads: int = 0          # attention key/value heads (0: n_heads; fewer = GQA)
     d_ff: int = 0                # MLP hidden width (0: 8/3 d_model rounded up to 32)
@@ -58,27 +52,15 @@ class LMConfig(Config):
             if getattr(self, k) <= 0: raise ConfigError(f"{k} must be a positive integer, got {getattr(self, k)}")
         for k in ("vocab_size", "n_kv_heads", "d_ff", "window", "dt_rank"):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
-        if "M" in self.pattern:
-            if self.d_state <= 0: raise ConfigError(f"d_state (the Mamba state size N) must be a positive integer, got {self.d_state}")
-            for k in ("d_conv", "expand"):
-                if getattr(self, k) <= 0: raise ConfigError(f"{k} must be a positive integer, got {getattr(self, k)}")
-            if self.scan_backend not in SCAN_BACKENDS:
-                raise ConfigError(f"scan_backend: unknown backend '{self.scan_backend}'; available: {', '.join(SCAN_BACKENDS)}")
         if not self.pattern: raise ConfigError("pattern must have at least one letter, e.g. pattern = \"A\"")
-        bad = sorted(set(self.pattern) - set(PATTERN_LETTERS))
-        if bad: raise ConfigError(f"pattern '{self.pattern}' has unknown letter(s) {', '.join(map(repr, bad))}; valid letters: "
-                                  + ", ".join(f"{k} ({v})" for k, v in PATTERN_LETTERS.items()))
+        bad = sorted(set(self.pattern) - set(MIXERS))
+        if bad:
+            raise ConfigError(f"pattern '{self.pattern}' has unknown letter(s) {', '.join(map(repr, bad))}; valid letters: {valid_letters()}")
         if len(self.pattern) > self.n_layers:
             raise ConfigError(f"pattern '{self.pattern}' has {len(self.pattern)} letters but n_layers={self.n_layers}; use n_layers >= {len(self.pattern)}")
-        if "R" in self.pattern:
-            if self.d_model % self.n_heads: raise ConfigError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads} (RWKV heads)")
-            if self.wkv_backend not in ("auto", "ref", "chunked", "triton"):
-                raise ConfigError(f"wkv_backend: unknown backend '{self.wkv_backend}'; available: auto, ref, chunked, triton")
-        if "A" in self.pattern:
-            if self.d_model % self.n_heads: raise ConfigError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
-            if (self.d_model // self.n_heads) % 2: raise ConfigError(f"head size d_model/n_heads={self.d_model // self.n_heads} must be even for RoPE")
-            if self.n_kv_heads and self.n_heads % self.n_kv_heads:
-                raise ConfigError(f"n_heads={self.n_heads} must be divisible by n_kv_heads={self.n_kv_heads}")
+        for letter in dict.fromkeys(self.pattern):      # each letter's own checks, in order of first appearance
+            check = MIXERS[letter].validate
+            if check is not None: check(self)
 
     @property
     def layer_types(self) -> str:
@@ -86,44 +68,21 @@ class LMConfig(Config):
         return (self.pattern * self.n_layers)[: self.n_layers]
 
 # %% ../../nbs/31_models.lm.ipynb #404aad91
-def _attention(cfg: LMConfig, i: int) -> nn.Module:
-    return Attention(cfg.d_model, cfg.n_heads, cfg.n_kv_heads, cfg.max_seq_len, cfg.rope_base, cfg.qk_norm, cfg.window)
-
-def _mamba(cfg: LMConfig, i: int) -> nn.Module:
-    return Mamba(cfg.d_model, cfg.d_state, cfg.d_conv, cfg.expand, cfg.dt_rank, backend=cfg.scan_backend)
-
-def _rwkv(cfg: LMConfig, i: int) -> nn.Module:
-    return RWKV6TimeMix(cfg.d_model, n_heads=cfg.n_heads, layer_id=i, n_layers=cfg.n_layers, backend=cfg.wkv_backend)
-
-MIXERS = {"A": _attention, "M": _mamba, "R": _rwkv}   # letter -> (cfg, layer index) -> mixer
-
-def _mlp(cfg: LMConfig, letter: str, i: int) -> nn.Module:
-    "The layer's MLP: SwiGLU, except RWKV's own channel-mix in R layers."
-    if letter == "R": return RWKV6ChannelMix(cfg.d_model, d_ff=cfg.d_ff, layer_id=i, n_layers=cfg.n_layers)
-    return SwiGLU(cfg.d_model, cfg.d_ff)
-
 class Layer(nn.Module):
-    "Pre-norm residual layer: x + mixer(norm(x)), then x + mlp(norm(x))."
+    "Pre-norm residual layer: x + mixer(norm(x)), then x + mlp(norm(x)); what the letter means comes from `MIXERS`."
     def __init__(self, cfg: LMConfig, letter: str, i: int = 0):
         super().__init__()
-        if letter not in MIXERS:
-            raise ConfigError(f"pattern letter '{letter}' ({PATTERN_LETTERS.get(letter, '?')}) has no mixer in this version of llmnb; "
-                              f"available: {', '.join(MIXERS)}")
+        spec = mixer_spec(letter)
         self.letter = letter
-        self.norm1, self.mixer = RMSNorm(cfg.d_model, cfg.norm_eps), MIXERS[letter](cfg, i)
-        self.norm2, self.mlp = RMSNorm(cfg.d_model, cfg.norm_eps), _mlp(cfg, letter, i)
+        self.norm1, self.mixer = RMSNorm(cfg.d_model, cfg.norm_eps), spec.build(cfg, i)
+        self.norm2, self.mlp = RMSNorm(cfg.d_model, cfg.norm_eps), spec.make_mlp(cfg, i)
 
     def new_cache(self, batch_size: int = 1):
-        "Decoding state of this layer (RWKV layers also carry the channel-mix's token shift)."
-        if self.letter == "R": return RWKVLayerCache(self.mixer.new_cache(batch_size), self.mlp.new_cache(batch_size))
-        return self.mixer.new_cache(batch_size)
+        "Decoding state of this layer, as its letter's spec builds it."
+        return MIXERS[self.letter].new_cache(self, batch_size)
 
     def forward(self, x, positions=None, cache=None):
-        if self.letter == "R":
-            x = x + self.mixer(self.norm1(x), positions=positions, cache=None if cache is None else cache.tmix)
-            return x + self.mlp(self.norm2(x), cache=None if cache is None else cache.cmix)
-        x = x + self.mixer(self.norm1(x), positions=positions, cache=cache)
-        return x + self.mlp(self.norm2(x))
+        return MIXERS[self.letter].forward(self, x, positions, cache)
 
 # %% ../../nbs/31_models.lm.ipynb #e7cb8584
 class LMOutput(NamedTuple):
@@ -191,35 +150,26 @@ class LM(nn.Module):
         return n - self.embed.weight.numel() if non_embedding and not self.cfg.tie_embeddings else n
 
 # %% ../../nbs/31_models.lm.ipynb #2200acc9
-MIXER_KINDS = {"A": "attention", "M": "mamba", "R": "rwkv"}
-
 def _numel(m: nn.Module) -> int: return sum(p.numel() for p in m.parameters())
 
 def param_counts(model: LM) -> dict:
-    "Parameters per component (embedding, attention, mamba, mlp, norm, head) and the total; tied weights counted once."
+    "Parameters per component (embedding, each mixer kind, mlp, norm, head) and the total; tied weights counted once."
     out = {"embedding": model.embed.weight.numel(), "head": 0 if model.cfg.tie_embeddings else model.lm_head.weight.numel(),
            "norm": _numel(model.norm)}
     for l in model.layers:
-        k = MIXER_KINDS[l.letter]
+        k = MIXERS[l.letter].kind
         out[k] = out.get(k, 0) + _numel(l.mixer)
-        out["mlp"] = out.get("mlp", 0) + _numel(l.mlp); out["norm"] += _numel(l.norm1) + _numel(l.norm2)
+        out["mlp"] = out.get("mlp", 0) + _numel(l.mlp)
+        out["norm"] += _numel(l.norm1) + _numel(l.norm2)
     out["total"] = sum(out.values())
     return out
 
 def flops_per_token(model: LM, seq_len: int) -> dict:
     "Training FLOPs per token (forward + backward) by component, at sequence length `seq_len`."
     cfg, out = model.cfg, {}
-    def add(k, v): out[k] = out.get(k, 0) + v
     for l in model.layers:
-        mm = sum(m.weight.numel() for m in l.mixer.modules() if isinstance(m, nn.Linear))
-        if l.letter == "A":
-            add("attention", 6 * mm + 3 * 4 * cfg.d_model * (min(cfg.window, seq_len) if cfg.window else seq_len))
-        elif l.letter == "M":
-            mx = l.mixer
-            add("mamba", 6 * mm + 3 * 9 * mx.d_inner * mx.d_state + 3 * 2 * mx.d_conv * mx.d_inner)
-        elif l.letter == "R": add("rwkv", l.mixer.flops_per_token())   # includes its low-rank (LoRA-style) projections and the WKV term
-        add("mlp", l.mlp.flops_per_token() if l.letter == "R" else 6 * sum(m.weight.numel() for m in l.mlp.modules() if isinstance(m, nn.Linear)))
-    add("head", 6 * model.lm_head.weight.numel())
+        for k, v in MIXERS[l.letter].flops(l, cfg, seq_len).items(): out[k] = out.get(k, 0) + v
+    out["head"] = out.get("head", 0) + 6 * model.lm_head.weight.numel()
     out["total"] = sum(out.values())
     return out
 
@@ -249,7 +199,8 @@ def generate(model: LM, input_ids: torch.Tensor, # (B, T) prompt ids
     if input_ids.numel() and int(input_ids.max()) >= model.cfg.vocab_size:
         raise LlmnbError(f"prompt has token id {int(input_ids.max())} but the model's vocab_size is {model.cfg.vocab_size}; "
                          "use the tokenizer the model was trained with")
-    if use_cache and input_ids.shape[1] + max_new_tokens > model.cfg.max_seq_len and "A" in model.cfg.pattern and not model.cfg.window:
+    bounded = any(MIXERS[c].bounded_context is not None and MIXERS[c].bounded_context(model.cfg) for c in set(model.cfg.pattern))
+    if use_cache and input_ids.shape[1] + max_new_tokens > model.cfg.max_seq_len and bounded:
         raise LlmnbError(f"prompt ({input_ids.shape[1]}) + max_new_tokens ({max_new_tokens}) exceeds max_seq_len={model.cfg.max_seq_len}")
     was_training = model.training; model.eval()
     ids, cache = input_ids, model.new_cache(input_ids.shape[0]) if use_cache else None

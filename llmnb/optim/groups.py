@@ -10,36 +10,58 @@ import re
 import torch
 import torch.nn as nn
 from ..core import LlmnbError
+from ..models.registry import MIXERS, mixer_spec
 
 # %% auto #0
-__all__ = ['RULES', 'classify', 'param_groups', 'group_table']
+__all__ = ['RULES', 'FALLBACK_RULES', 'classify', 'layer_letters', 'param_classes', 'param_groups', 'group_table']
 
 # %% ../../nbs/41_optim.groups.ipynb #52e50dfb
-# (name regex, optimizer kind "muon" | "adamw", weight decay?, component); first match wins
+# (name regex, optimizer kind "muon" | "adamw", weight decay?, component); first match wins.
+# RULES are checked first, then the layer's letter's MixerSpec.param_rules, then FALLBACK_RULES.
 RULES = [
     (r"\.lora_[AB]\.[^.]+\.weight$",                      "adamw", False, "lora"),     # peft LoRA adapters (GRPO, SFT)
     (r"^embed\.weight$",                                    "adamw", False, "embedding"),
     (r"^lm_head\.weight$",                                  "adamw", False, "head"),
     (r"(^|\.)(norm|norm1|norm2|q_norm|k_norm|ln_x)\.weight$", "adamw", False, "norm"),
-    (r"\.mixer\.(q_proj|k_proj|v_proj|o_proj)\.weight$",    "muon",  True,  "attention"),
-    (r"\.mlp\.(w1|w2|w3)\.weight$",                         "muon",  True,  "mlp"),
-    (r"\.mixer\.(in_proj|x_proj|out_proj)\.weight$",        "muon",  True,  "mamba"),
-    (r"\.mixer\.conv1d\.weight$",                           "adamw", True,  "mamba"),
-    (r"\.mixer\.conv1d\.bias$",                             "adamw", False, "mamba"),
-    (r"\.mixer\.(A_log|D|dt_proj\.weight|dt_proj\.bias)$",  "adamw", False, "ssm"),
-    (r"\.mixer\.(rwkv\.)?time_(maa|decay|faaaa)\w*$",        "adamw", False, "rwkv"),   # RWKV token-shift mixing, decay, bonus
-    (r"\.mixer\.(rwkv\.)?(receptance|key|value|gate|output)\.weight$", "muon", True, "rwkv"),
-    (r"\.mlp\.time_maa_[kr]$",                              "adamw", False, "mlp"),    # channel-mix token shift
-    (r"\.mlp\.(key|receptance|value)\.weight$",             "muon",  True,  "mlp"),    # channel-mix projections
+]
+FALLBACK_RULES = [
     (r"\.bias$",                                            "adamw", False, "norm"),   # any other bias: no decay
 ]
+_IN_LAYER = re.compile(r"^(?:(.*?)\.)?((?:mixer|mlp)\..+)$")   # (layer prefix, name relative to the layer)
 
-def classify(name: str) -> tuple[str, bool, str]:
-    "(optimizer kind, weight decay?, component) for parameter `name`, by the first matching rule."
-    for pat, kind, decay, comp in RULES:
+def _first(rules: list, name: str):
+    for pat, kind, decay, comp in rules:
         if re.search(pat, name): return kind, decay, comp
-    raise LlmnbError(f"no optimizer rule claims parameter '{name}'; add a rule for it to llmnb.optim.groups.RULES "
+    return None
+
+def classify(name: str,                # parameter name, e.g. "layers.3.mixer.A_log"
+             letter: str | None = None, # the pattern letter of its layer (None: try every registered letter, in order)
+            ) -> tuple[str, bool, str]:
+    "(optimizer kind, weight decay?, component) for parameter `name`, by the first matching rule."
+    hit = _first(RULES, name)
+    m = _IN_LAYER.match(name)
+    if hit is None and m is not None:
+        specs = [mixer_spec(letter)] if letter is not None else list(MIXERS.values())
+        for spec in specs:
+            hit = _first(spec.rules, m.group(2))
+            if hit is not None: break
+    hit = hit or _first(FALLBACK_RULES, name)
+    if hit is not None: return hit
+    where = f"the '{letter}' mixer's MixerSpec.param_rules" if letter else "llmnb.optim.groups.RULES or a MixerSpec's param_rules"
+    raise LlmnbError(f"no optimizer rule claims parameter '{name}'; add a rule for it to {where} "
                      "(say whether Muon or AdamW updates it, with or without weight decay, and its component)")
+
+def layer_letters(model: nn.Module) -> dict:
+    "{module name: pattern letter} of the model's layers (any module with a registered `letter`, e.g. 'layers.0' or 'model.layers.0')."
+    return {n: m.letter for n, m in model.named_modules() if isinstance(getattr(m, "letter", None), str) and m.letter in MIXERS}
+
+def param_classes(model: nn.Module) -> dict:
+    "{parameter name: classify(name, its layer's letter)} for every parameter of `model` (tied ones under each name)."
+    letters, out = layer_letters(model), {}
+    for name, _ in model.named_parameters(remove_duplicate=False):
+        m = _IN_LAYER.match(name)
+        out[name] = classify(name, letters.get(m.group(1)) if m else None)
+    return out
 
 # %% ../../nbs/41_optim.groups.ipynb #0472612d
 def param_groups(model: nn.Module,
@@ -52,10 +74,11 @@ def param_groups(model: nn.Module,
     "Parameter groups by (optimizer kind, decay, component), each with `kind`, `component`, `peak_lr`, `lr` and `names`."
     if policy not in ("muon", "adamw"): raise LlmnbError(f"policy must be 'muon' or 'adamw', got '{policy}'")
     lr_mults, groups, seen = lr_mults or {}, {}, set()
+    classes = param_classes(model)
     for name, p in model.named_parameters(remove_duplicate=False):
         if not p.requires_grad or id(p) in seen: continue
         seen.add(id(p))
-        kind, decay, comp = classify(name)
+        kind, decay, comp = classes[name]
         if getattr(p, "_no_weight_decay", False): decay = False
         if kind == "muon" and (policy != "muon" or p.dim() != 2): kind = "adamw"
         g = groups.setdefault((kind, decay, comp), {"params": [], "names": [], "kind": kind, "component": comp,

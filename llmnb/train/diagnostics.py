@@ -10,27 +10,25 @@ import math, statistics
 from collections import defaultdict
 import torch
 import torch.nn as nn
-from ..optim.groups import classify
+from ..optim.groups import param_classes
+from ..models.registry import MIXERS, matrix_components
 from .callback import Callback
 
 # %% auto #0
-__all__ = ['MATRIX_COMPONENTS', 'ComponentStats', 'ActivationStats', 'effective_rank', 'SSMStats', 'PlateauMonitor',
-           'default_callbacks']
+__all__ = ['ComponentStats', 'ActivationStats', 'effective_rank', 'SSMStats', 'PlateauMonitor', 'default_callbacks']
 
 # %% ../../nbs/65_train.diagnostics.ipynb #149c487a
 def _flag(learner, msg: str):
     learner.extra.setdefault("flags", []).append(msg)
-
-MATRIX_COMPONENTS = ("embedding", "attention", "mamba", "rwkv", "mlp", "head")   # compared with each other for flags
 
 class ComponentStats(Callback):
     "Gradient norm and update/weight ratio per component every `every` steps; flags matrix components > 10x from their median."
     order = 10
     def __init__(self, every: int = 10, band: float = 10.0): self.every, self.band = every, band
     def before_fit(self, L):
-        self.comp = {}
+        self.comp, classes = {}, param_classes(L.model)
         for n, p in L.model.named_parameters():
-            if p.requires_grad and id(p) not in {id(q) for c in self.comp.values() for q in c}: self.comp.setdefault(classify(n)[2], []).append(p)
+            if p.requires_grad and id(p) not in {id(q) for c in self.comp.values() for q in c}: self.comp.setdefault(classes[n][2], []).append(p)
     def _due(self, L): return (L.step + 1) % self.every == 0
     @torch.no_grad()
     def after_backward(self, L):
@@ -48,7 +46,8 @@ class ComponentStats(Callback):
             w = math.sqrt(sum(b.float().pow(2).sum().item() for b in self.before[c]))
             if w > 0: ratios[c] = L.extra[f"update_ratio/{c}"] = upd / w
         self.before = None
-        mats = {c: r for c, r in ratios.items() if c in MATRIX_COMPONENTS}
+        matrix = matrix_components()   # compared with each other for flags
+        mats = {c: r for c, r in ratios.items() if c in matrix}
         live = [r for r in mats.values() if r > 0]
         if len(live) >= 2:
             med = statistics.median(live)
@@ -80,10 +79,10 @@ class ActivationStats(Callback):
         finally:
             for h in hooks: h.remove()
             L.model.train(was)
-        zero_init = {f"{i}.{n}" for i, l in enumerate(L.model.layers) if l.letter == "R" for n in ("R", "mlp")}
+        zero_init = {f"{i}.{n}" for i, l in enumerate(L.model.layers) if MIXERS[l.letter].zero_init_outputs for n in (l.letter, "mlp")}
         for name, (std, div) in stats.items():
             L.extra[f"act_std/{name}"] = std; L.extra[f"act_diversity/{name}"] = div
-            if L.step == 0 and name in zero_init: continue   # RWKV's output projections start at zero by design
+            if L.step == 0 and name in zero_init: continue   # e.g. RWKV's output projections start at zero by design
             if std < self.min_std: _flag(L, f"layer {name} output is dead (std {std:.2e})")
             elif div < self.min_div: _flag(L, f"layer {name} output is constant across tokens (diversity {div:.2e})")
 
@@ -96,26 +95,25 @@ def effective_rank(M: torch.Tensor) -> float:
     return math.exp(-(p * p.log()).sum().item())
 
 class SSMStats(Callback):
-    "Decay distribution and final-state norm / effective rank of each Mamba and RWKV layer on a probe batch; flags collapse."
+    "Decay distribution and final-state norm / effective rank of each recurrent layer (registry probes) on a probe batch; flags collapse."
     order = 30
     def __init__(self, frac: float = 0.9): self.frac = frac
 
     @staticmethod
-    def decays(layer) -> torch.Tensor:
-        "Per-step decay factors at the input-independent part: Mamba exp(softplus(dt bias) A); RWKV exp(-exp(time_decay))."
-        m = layer.mixer
-        if layer.letter == "M": return torch.exp(torch.nn.functional.softplus(m.dt_proj.bias.float())[:, None] * -torch.exp(m.A_log.float()))
-        return torch.exp(-torch.exp(m.time_decay.float()))
+    def decays(layer) -> torch.Tensor | None:
+        "Per-step decay factors at the input-independent part (the letter's `MixerSpec.decays`), or None."
+        probe = MIXERS[layer.letter].decays
+        return None if probe is None else probe(layer)
 
     @torch.no_grad()
     def after_eval(self, L):
-        rec = [(i, l) for i, l in enumerate(L.model.layers) if l.letter in ("M", "R")]
+        rec = [(i, l) for i, l in enumerate(L.model.layers) if MIXERS[l.letter].decays is not None]
         if not rec: return
         for i, l in rec:
             dec = self.decays(l)
             lo, hi = (dec < 0.01).float().mean().item(), (dec > 0.999).float().mean().item()
             L.extra[f"ssm_decay_median/{i}"] = dec.median().item(); L.extra[f"ssm_decay_lt_0.01/{i}"] = lo; L.extra[f"ssm_decay_gt_0.999/{i}"] = hi
-            kind = "Mamba" if l.letter == "M" else "RWKV"
+            kind = MIXERS[l.letter].name
             if lo > self.frac: _flag(L, f"{kind} layer {i}: {lo:.0%} of decays < 0.01 (the state forgets within one step)")
             if hi > self.frac: _flag(L, f"{kind} layer {i}: {hi:.0%} of decays > 0.999 (the state never forgets)")
         was = L.model.training; L.model.eval()
@@ -125,7 +123,9 @@ class SSMStats(Callback):
             with L.autocast(): L.model(ids, cache=cache)
         finally: L.model.train(was)
         for i, l in rec:
-            st = cache[i].ssm if l.letter == "M" else cache[i].tmix.state.flatten(1, 2)   # Mamba (B, D, N); RWKV (B, H*K, K)
+            probe = MIXERS[l.letter].state
+            if probe is None: continue
+            st = probe(cache[i])   # (B, rows, cols): Mamba (B, D, N); RWKV (B, H*K, K)
             L.extra[f"ssm_state_norm/{i}"] = st.norm().item() / math.sqrt(st.shape[0])
             L.extra[f"ssm_state_eff_rank/{i}"] = sum(effective_rank(s) for s in st) / st.shape[0]
 

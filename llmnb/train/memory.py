@@ -7,7 +7,7 @@ Docs: https://llmnb.github.io/llmnb/train.memory.html.md"""
 # %% ../../nbs/66_train.memory.ipynb #3e507cef
 from __future__ import annotations
 import json, math, os, subprocess, sys
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 import torch
 from ..core import LlmnbError
 from ..models import LM, LMConfig
@@ -63,8 +63,9 @@ def saved_bytes(fn, params=()) -> int:
     return sum(b.numel() * b.element_size() for b in seen.values())
 
 def _meta_lm(cfg: LMConfig, dtype) -> LM:
-    cfg = cfg.replace(scan_backend="chunked" if cfg.scan_backend == "auto" else cfg.scan_backend,
-                      wkv_backend="chunked" if cfg.wkv_backend == "auto" else cfg.wkv_backend)
+    "The model on `meta`, every kernel backend left at 'auto' set to 'chunked' (the pure-PyTorch path, which traces on meta)."
+    auto = {f.name: "chunked" for f in fields(cfg) if f.name.endswith("_backend") and getattr(cfg, f.name) == "auto"}
+    cfg = cfg.replace(**auto)
     with torch.device("meta"): m = LM(cfg)
     return m.to(dtype)
 
