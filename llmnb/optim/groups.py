@@ -55,10 +55,13 @@ def layer_letters(model: nn.Module) -> dict:
     "{module name: pattern letter} of the model's layers (any module with a registered `letter`, e.g. 'layers.0' or 'model.layers.0')."
     return {n: m.letter for n, m in model.named_modules() if isinstance(getattr(m, "letter", None), str) and m.letter in MIXERS}
 
-def param_classes(model: nn.Module) -> dict:
-    "{parameter name: classify(name, its layer's letter)} for every parameter of `model` (tied ones under each name)."
+def param_classes(model: nn.Module,
+                  trainable_only: bool = False, # skip frozen parameters (a LoRA base, a frozen embedding): nothing optimizes them
+                 ) -> dict:
+    "{parameter name: classify(name, its layer's letter)} for every (trainable) parameter of `model` (tied ones under each name)."
     letters, out = layer_letters(model), {}
-    for name, _ in model.named_parameters(remove_duplicate=False):
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if trainable_only and not p.requires_grad: continue
         m = _IN_LAYER.match(name)
         out[name] = classify(name, letters.get(m.group(1)) if m else None)
     return out
@@ -74,7 +77,7 @@ def param_groups(model: nn.Module,
     "Parameter groups by (optimizer kind, decay, component), each with `kind`, `component`, `peak_lr`, `lr` and `names`."
     if policy not in ("muon", "adamw"): raise LlmnbError(f"policy must be 'muon' or 'adamw', got '{policy}'")
     lr_mults, groups, seen = lr_mults or {}, {}, set()
-    classes = param_classes(model)
+    classes = param_classes(model, trainable_only=True)
     for name, p in model.named_parameters(remove_duplicate=False):
         if not p.requires_grad or id(p) in seen: continue
         seen.add(id(p))
