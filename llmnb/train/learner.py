@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 import torch.distributed as dist
 from ..core import Config, ConfigError, LlmnbError, atomic_write, atomic_write_json, get_device, get_dtype, load_toml, apply_overrides
-from ..data.text import load_corpus, TextCorpus, SOURCE_LOADERS, available_sources
+from ..data.text import load_corpus, TextCorpus, SOURCES, available_sources
 from ..models import LM, LMConfig
 from ..optim import OptimConfig, make_optimizer, lr_scale, set_lr, ReduceOnPlateau
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints, mark_best, best_checkpoint, verified_checkpoint, set_rng_state
@@ -32,7 +32,7 @@ class DataConfig(Config):
     val_fraction: float = 0.1      # share of documents held out
 
     def validate(self):
-        if self.source.partition(":")[0] not in SOURCE_LOADERS:
+        if self.source.partition(":")[0] not in SOURCES:   # the one table of sources, whatever was imported
             raise ConfigError(f"source: unknown data source '{self.source}'; available: {available_sources()}")
         if not 0 < self.val_fraction < 1: raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
 
