@@ -1,4 +1,4 @@
-"""What `import llmnb` does: the version, and registering llmnb models with Hugging Face's Auto classes.
+"""What `import llmnb` does: set the version, and nothing else.
 
 Docs: https://llmnb.github.io/llmnb/init.html.md"""
 
@@ -9,14 +9,3 @@ __all__ = []
 
 # %% ../nbs/02_init.ipynb #c8c6500f
 __version__ = "0.0.1"
-
-# %% ../nbs/02_init.ipynb #3027a936
-import os as _os
-_register_auto = None
-if not _os.environ.get("LLMNB_NO_HF"):
-    try: from llmnb.models.hf import register_auto as _register_auto
-    except ImportError: pass          # transformers is not installed: no Hugging Face interop
-if _register_auto is not None:
-    try: _register_auto()
-    except Exception as _e:           # a transformers version we do not support must not break the package
-        import warnings as _w; _w.warn(f"llmnb: Hugging Face Auto-class registration skipped ({type(_e).__name__}: {_e})")

@@ -15,7 +15,7 @@ else: import tomli as tomllib
 
 # %% auto #0
 __all__ = ['get_device', 'get_dtype', 'LlmnbError', 'ConfigError', 'Config', 'load_toml', 'parse_value', 'apply_overrides',
-           'atomic_write', 'atomic_write_json']
+           'current_umask', 'atomic_write', 'atomic_write_json']
 
 # %% ../nbs/01_core.ipynb #8a405908
 def get_device(pref: str = "auto", # "auto", or any torch device string ("cpu", "cuda", "cuda:1", "mps")
@@ -160,9 +160,18 @@ def apply_overrides(d: dict,               # nested config dict (not modified)
         node[parts[-1]] = parse_value(text.strip())
     return out
 
-# %% ../nbs/01_core.ipynb #6e9d9ca3
-_UMASK = os.umask(0); os.umask(_UMASK)
+# %% ../nbs/01_core.ipynb #e2a3b4c5
+def current_umask() -> int:
+    "The process umask, read without changing it where Linux's /proc allows (else set and restored at once)."
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"): return int(line.split()[1], 8)
+    except OSError: pass                # not Linux, or /proc is not mounted
+    mask = os.umask(0o022); os.umask(mask)
+    return mask
 
+# %% ../nbs/01_core.ipynb #6e9d9ca3
 def atomic_write(path,                 # destination file
                  data: bytes | str,    # content
                 ) -> Path:
@@ -170,7 +179,7 @@ def atomic_write(path,                 # destination file
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp creates 0600; give the file normal permissions
+        os.chmod(tmp, 0o666 & ~current_umask())   # mkstemp creates 0600; give the file normal permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush(); os.fsync(f.fileno())

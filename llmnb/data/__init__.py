@@ -16,5 +16,5 @@ from .quality import filter_quality, quality_scores, QualityThresholds
 from .synth import generate, verify, to_conversation, Curriculum, GENERATORS
 from .load import load_texts, tokenize_to_shards, TokenShards, save_rows, data_stats
 from .text import register_source, load_corpus, available_sources
-import llmnb.data.chat      # registers data.source = chat:PATH (packed conversations for SFT)
-from .tasks import TaskTokenizer, MQARTask, mqar_corpus   # registers data.source = mqar:OPTIONS
+from .text import SOURCES                                  # every data.source prefix, loaders imported on use
+from .tasks import TaskTokenizer, MQARTask, mqar_corpus

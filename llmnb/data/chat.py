@@ -13,7 +13,7 @@ from ..core import LlmnbError
 from .tokenize import ByteTokenizer, load_tokenizer, check_conversation
 from .pack import pack_chat
 from .load import _check_jsonl
-from .text import register_source, epoch_item
+from .text import epoch_item
 
 # %% auto #0
 __all__ = ['read_conversations', 'write_conversations', 'ChatStream', 'ChatCorpus', 'split_conversations', 'chat_corpus']
@@ -148,5 +148,3 @@ def chat_corpus(arg: str,                 # PATH: a .jsonl file, or a directory 
     else: raise LlmnbError(f"chat data path {p} does not exist (data.source=chat:{arg})")
     tok = load_tokenizer(tdir) if (tdir / "tokenizer.json").is_file() else ByteTokenizer()
     return ChatCorpus(train, val, tok, source=f"chat:{arg}", **kw)
-
-register_source("chat", chat_corpus, "chat:PATH (a .jsonl of {\"messages\": [...]} or a directory with train.jsonl, val.jsonl)")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from ..core import LlmnbError
-from .text import register_source
 
 # %% auto #0
 __all__ = ['MQAR_DEFAULTS', 'TaskTokenizer', 'parse_options', 'MQARTask', 'heldout_mask', 'MQARStream', 'TaskCorpus',
@@ -165,5 +164,3 @@ def mqar_corpus(arg: str = "",            # options, e.g. "pairs=16,queries=16,k
     o = parse_options(arg, MQAR_DEFAULTS, "mqar")
     task = MQARTask(o["pairs"], o["queries"] or o["pairs"], o["keys"], o["values"])
     return TaskCorpus(task.tokenizer, MQARStream(task, False, val_fraction), MQARStream(task, True, val_fraction), task)
-
-register_source("mqar", mqar_corpus, "mqar:pairs=8,queries=8,keys=64,values=64")

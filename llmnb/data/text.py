@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/data.text.html.md"""
 
 # %% ../../nbs/51_data.text.ipynb #48d7ec8f
 from __future__ import annotations
-import functools, zlib
+import functools, importlib, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -15,8 +15,8 @@ from ..core import LlmnbError
 from .tokenize import ByteTokenizer
 
 # %% auto #0
-__all__ = ['SOURCE_LOADERS', 'pydoc_topics', 'split_docs', 'epoch_permutation', 'epoch_item', 'TokenStream', 'TextCorpus',
-           'register_source', 'available_sources', 'shards_corpus', 'pydoc_corpus', 'load_corpus']
+__all__ = ['SOURCES', 'pydoc_topics', 'split_docs', 'epoch_permutation', 'epoch_item', 'TokenStream', 'TextCorpus',
+           'register_source', 'available_sources', 'source_loader', 'shards_corpus', 'pydoc_corpus', 'load_corpus']
 
 # %% ../../nbs/51_data.text.ipynb #8d44d0eb
 def pydoc_topics() -> dict[str, str]:
@@ -125,20 +125,37 @@ class TextCorpus:
     train: TokenStream
     val: TokenStream
 
-SOURCE_LOADERS: dict = {}   # prefix -> (loader(arg, val_fraction, seed) -> corpus, usage)
+SOURCES: dict = {   # prefix -> (loader(arg, val_fraction, seed) -> corpus, as "module:function" or a callable; usage)
+    "pydoc_topics": ("llmnb.data.text:pydoc_corpus", "pydoc_topics"),
+    "shards": ("llmnb.data.text:shards_corpus", "shards:DIR"),
+    "chat": ("llmnb.data.chat:chat_corpus",
+             "chat:PATH (a .jsonl of {\"messages\": [...]} or a directory with train.jsonl, val.jsonl)"),
+    "mqar": ("llmnb.data.tasks:mqar_corpus", "mqar:pairs=8,queries=8,keys=64,values=64"),
+}
 
 def register_source(prefix: str,   # the part of `data.source` before the first ':'
-                    loader,        # loader(arg: str, val_fraction: float, seed: int) -> a corpus (tokenizer, train, val)
+                    loader,        # loader(arg: str, val_fraction: float, seed: int) -> a corpus, or its "module:function" path
                     usage: str = "", # how to write it, e.g. "shards:DIR" (shown in errors)
                    ):
-    "Make `data.source = prefix[:arg]` load through `loader`."
-    SOURCE_LOADERS[prefix] = (loader, usage or prefix)
+    "Add (or replace) a row of `SOURCES` at run time: `data.source = prefix[:arg]` then loads through `loader`."
+    SOURCES[prefix] = (loader, usage or prefix)
 
 def available_sources() -> str:
-    "The registered data sources, as users write them."
-    return ", ".join(u for _, u in SOURCE_LOADERS.values())
+    "The data sources in `SOURCES`, as users write them."
+    return ", ".join(u for _, u in SOURCES.values())
 
-def shards_corpus(d) -> TextCorpus:
+def source_loader(prefix: str, # a key of `SOURCES`
+                 ):
+    "The loader function of a data source, importing its module now if it is given as a 'module:function' path."
+    loader = SOURCES[prefix][0]
+    if not isinstance(loader, str): return loader
+    module, _, name = loader.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+def shards_corpus(d,                       # the directory written by `tokenize_to_shards` (and its tokenizer.json)
+                  val_fraction: float = 0.1, # unused: the shards are already split into train and val
+                  seed: int = 0,             # unused
+                 ) -> TextCorpus:
     "A corpus from the `train` and `val` token shards in directory `d` (memory-mapped), checked against the tokenizer saved there."
     from llmnb.data.load import TokenShards
     from llmnb.data.tokenize import load_tokenizer, tokenizer_fingerprint
@@ -162,14 +179,11 @@ def pydoc_corpus(arg: str = "", val_fraction: float = 0.1, seed: int = 0) -> Tex
     return TextCorpus(tok, TokenStream.from_texts([docs[n] for n in tr], tok, "train"),
                       TokenStream.from_texts([docs[n] for n in va], tok, "validation"))
 
-register_source("pydoc_topics", pydoc_corpus, "pydoc_topics")
-register_source("shards", lambda arg, vf, seed: shards_corpus(arg), "shards:DIR")
-
-def load_corpus(source: str = "pydoc_topics", # a registered source: "pydoc_topics", "shards:DIR", ...
+def load_corpus(source: str = "pydoc_topics", # a source of `SOURCES`: "pydoc_topics", "shards:DIR", "chat:PATH", ...
                 val_fraction: float = 0.1,    # share of documents held out for validation (where the source splits)
                 seed: int = 0,                # for sources that generate their data
                ) -> TextCorpus:
     "Train/val streams and their tokenizer from a data source."
     prefix, _, arg = source.partition(":")
-    if prefix not in SOURCE_LOADERS: raise LlmnbError(f"unknown data.source '{source}'; available: {available_sources()}")
-    return SOURCE_LOADERS[prefix][0](arg, val_fraction, seed)
+    if prefix not in SOURCES: raise LlmnbError(f"unknown data.source '{source}'; available: {available_sources()}")
+    return source_loader(prefix)(arg, val_fraction, seed)

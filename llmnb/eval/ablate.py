@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from ..core import ConfigError, LlmnbError, atomic_write, atomic_write_json, load_toml, parse_value
-from ..data.text import load_corpus   # importing llmnb.data registers every data source (mqar included)
+from ..data.text import load_corpus   # any source of data.text.SOURCES (mqar included), loaders imported on use
 from ..models import LM
 from ..train.callback import Callback
 from ..train.learner import Learner, as_batch

@@ -40,7 +40,7 @@ def load_run(run_dir,                 # a directory written by `llmnb train` / `
     model.to(get_device(device)).eval()
     out = {"cfg": cfg, "model": model, "ledger": ledger, "checkpoint": cks[-1]}
     if with_data:
-        from llmnb.data.text import load_corpus   # importing llmnb.data registers every data source
+        from llmnb.data.text import load_corpus   # any source of data.text.SOURCES, loaders imported on use
         corpus = load_corpus(cfg.data.source, cfg.data.val_fraction, cfg.train.seed)
         tok, fp = corpus.tokenizer, tokenizer_fingerprint(corpus.tokenizer)
         if tok.vocab_size > cfg.model.vocab_size:

@@ -6,23 +6,53 @@ Docs: https://llmnb.github.io/llmnb/kernels.triton.html.md"""
 
 # %% ../../nbs/10_kernels.triton.ipynb #583eedf1
 from __future__ import annotations
+import importlib, importlib.util
 import torch
 from ..core import LlmnbError
-try:
-    import triton
-    import triton.language as tl
-except ImportError:                     # triton is an optional dependency (Linux wheels only)
-    triton = tl = None
 
 # %% auto #0
 __all__ = ['interpreted', 'check_triton_backend']
+
+# %% ../../nbs/10_kernels.triton.ipynb #b2c3d4e5
+class _LazyModule:
+    "Stands for module `name` (triton or triton.language) and imports it at the first attribute read."
+    def __init__(self, name: str): self._name = name
+    def __getattr__(self, attr: str): return getattr(importlib.import_module(self._name), attr)
+    def __repr__(self): return f"<{self._name}, imported on first use>"
+
+class _LazyKernel:
+    "A `triton.jit` kernel whose jitting, and Triton's import, wait for its first launch."
+    def __init__(self, fn, kw: dict): self.fn, self.kw = fn, kw
+
+    def materialize(self):
+        "Jit every lazy kernel of the module that defined this one (they call each other by name); return this one."
+        import triton, triton.language as tl
+        g = self.fn.__globals__
+        g["triton"], g["tl"] = triton, tl          # the kernel bodies are compiled against the real modules
+        for name, v in list(g.items()):
+            if isinstance(v, _LazyKernel): g[name] = triton.jit(v.fn, **v.kw)
+        return g[self.fn.__name__]
+
+    def __getitem__(self, grid): return self.materialize()[grid]
+    def __getattr__(self, attr: str): return getattr(self.materialize(), attr)
+
+class _LazyTriton(_LazyModule):
+    "`triton`, imported on first use; its `jit` decorator defers the jitting to the kernel's first launch."
+    def jit(self, fn=None, **kw):
+        "Like `triton.jit` (with or without options), returning a `_LazyKernel`."
+        return _LazyKernel(fn, kw) if fn is not None else (lambda f: _LazyKernel(f, kw))
+
+if importlib.util.find_spec("triton") is not None: triton, tl = _LazyTriton("triton"), _LazyModule("triton.language")
+else: triton = tl = None                 # triton is an optional dependency (Linux wheels only)
 
 # %% ../../nbs/10_kernels.triton.ipynb #bc6b2969
 def interpreted(kernel) -> bool:
     "True when `kernel` (a triton.jit function) and Triton's library run in the interpreter (TRITON_INTERPRET=1 before import)."
     if triton is None or kernel is None: return False
+    if isinstance(kernel, _LazyKernel): kernel = kernel.materialize()
     from triton.runtime.interpreter import InterpretedFunction
-    return isinstance(kernel, InterpretedFunction) and isinstance(tl.sum, InterpretedFunction)
+    from triton.language import sum as tl_sum          # one of Triton's library functions
+    return isinstance(kernel, InterpretedFunction) and isinstance(tl_sum, InterpretedFunction)
 
 def check_triton_backend(device: torch.device, # where the tensors are
                          kernel,               # one of the module's triton.jit kernels (None without triton)
@@ -33,4 +63,4 @@ def check_triton_backend(device: torch.device, # where the tensors are
     if triton is None: raise LlmnbError(f"backend='triton' needs triton (pip install triton; Linux only); use backend='{fallback}'")
     if device.type != "cuda" and not interpreted(kernel):
         raise LlmnbError(f"backend='triton' got tensors on {device}, but the kernels are compiled for a GPU. To run them on CPU, set "
-                         f"TRITON_INTERPRET=1 before triton is first imported in the process (importing {module} imports it)")
+                         f"TRITON_INTERPRET=1 before triton is first imported in the process (the first use of a {module} kernel imports it)")

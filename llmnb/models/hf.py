@@ -130,3 +130,9 @@ def register_auto():
     "Register 'llmnb' with `AutoConfig` and `AutoModelForCausalLM` (idempotent)."
     AutoConfig.register("llmnb", LlmnbConfig, exist_ok=True)
     AutoModelForCausalLM.register(LlmnbConfig, LlmnbForCausalLM, exist_ok=True)
+
+# %% ../../nbs/32_models.hf.ipynb #c4d5e6f7
+try: register_auto()
+except Exception as _e:           # a transformers version we do not support must not break the import
+    import warnings
+    warnings.warn(f"llmnb: Hugging Face Auto-class registration skipped ({type(_e).__name__}: {_e})")

@@ -42,15 +42,3 @@ def make_optimizer(model: nn.Module, name: str = "adamw", **hparams):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Paged optimizers are not supported on CPU.*")
         return cls(groups, lr=cfg.lr, betas=betas, eps=cfg.eps)
-
-# %% ../../nbs/43_optim.make.ipynb #185479b9
-def _train_tiny(name: str, steps: int = 30, **hp) -> list[float]:
-    "Losses of a tiny hybrid LM trained `steps` steps on a fixed batch of repeating token patterns (a smoke test)."
-    seed_everything(0)
-    mdl = LM(LMConfig(vocab_size=32, d_model=32, n_layers=2, pattern="MA", n_heads=4, d_state=4))
-    opt = make_optimizer(mdl, name, **hp)
-    ids = (torch.arange(8 * 24).view(8, 24) * torch.arange(1, 9)[:, None]) % 32
-    losses = []
-    for _ in range(steps):
-        loss = mdl(ids, labels=ids).loss; loss.backward(); opt.step(); opt.zero_grad(set_to_none=True); losses.append(loss.item())
-    return losses

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib, importlib, json
 from dataclasses import dataclass, field
 from ..core import Config, ConfigError, load_toml, apply_overrides
-from ..data.text import SOURCE_LOADERS, available_sources
+from ..data.text import SOURCES, available_sources
 from ..models import LMConfig
 from ..optim import OptimConfig
 
@@ -37,7 +37,7 @@ class DataConfig(Config):
     val_fraction: float = 0.1      # share of documents held out
 
     def validate(self):
-        if self.source.partition(":")[0] not in SOURCE_LOADERS:
+        if self.source.partition(":")[0] not in SOURCES:   # the one table of sources, whatever was imported
             raise ConfigError(f"source: unknown data source '{self.source}'; available: {available_sources()}")
         if not 0 < self.val_fraction < 1: raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
 
