@@ -41,7 +41,7 @@ def test_umask_and_environment_unchanged_by_import():
 def test_features_import_their_dependencies_on_use():
     "Loading a source imports its module; importing llmnb.models.hf registers the Auto classes."
     probe = ("import sys\n"
-             "from llmnb.train.learner import DataConfig\n"
+             "from llmnb.train.config import DataConfig\n"
              "DataConfig(source='chat:x.jsonl').validate(); DataConfig(source='mqar:pairs=2').validate()\n"
              "print('llmnb.data.chat' in sys.modules, 'transformers' in sys.modules)\n"
              "import llmnb.models.hf, transformers\n"

@@ -27,7 +27,7 @@ def test_sigkill_mid_run_then_resume(llmnb_cmd, tmp_path):
     # the last checkpoint loads into a fresh model, hashes verified
     cfg = LMConfig.from_dict(json.loads((killed / "config.json").read_text())["model"])
     led = load_checkpoint(killed, LM(cfg))
-    assert led["step"] >= 3 and led["step"] % 3 == 0
+    assert led["step"] >= 3 and (led["step"] % 3 == 0 or led["step"] % 10 == 0)   # a ckpt_every checkpoint or a keep-best one (evaluations every 10)
     # nothing half-written is visible: only complete step_ dirs (hidden temp dirs are ignored and cleaned on resume)
     assert all(c.name.startswith("step_") for c in list_checkpoints(killed))
     read_metrics(killed / "metrics.jsonl")   # a torn last line is tolerated

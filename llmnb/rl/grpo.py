@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 from ..core import ConfigError, LlmnbError
 from ..data.tokenize import ByteTokenizer, apply_chat_template, tokenizer_fingerprint
@@ -187,8 +188,11 @@ def check_problems(problems: list) -> list[dict]:
 
 # The step: `prepare` samples and scores once; the Learner then calls `loss` for each micro-batch of each update.
 # Log-probabilities are taken group by group (each group shares its prompt length) and concatenated to `(N, C)`, so the
-# loss aggregates exactly as `grpo_loss` defines it over the micro-batch. With `train.grad_accum = k` the step's groups
-# are split into `k` micro-batches of consecutive groups.
+# loss aggregates exactly as `grpo_loss` defines it over the micro-batch. The step's problems are split into
+# `grad_accum x processes` micro-batches of consecutive problems; micro-batch `i` is sampled with a generator seeded by
+# `(seed, step, i)`. So under `torchrun` each process samples only its own micro-batches, the policy loss runs through the
+# DDP wrapper (gradients averaged across processes), the step's record gathers rewards and lengths from every process — and
+# two processes compute what one process with `grad_accum = 2` computes (`tests/test_ddp.py` checks it).
 
 # %% ../../nbs/911_rl.grpo.ipynb #91608d58
 class GRPOStep(Step):
@@ -204,8 +208,6 @@ class GRPOStep(Step):
                 ):
         super().__init__(learner)
         self.cfg = g = learner.cfg.grpo
-        if learner.world > 1:
-            raise ConfigError("task = 'grpo' runs in one process for now; launch it without torchrun")
         self.updates = g.iterations
         self.tok = tokenizer or ByteTokenizer()
         if problems is None: problems, heldout = load_problems(g, learner.cfg.train.seed)
@@ -302,54 +304,72 @@ class GRPOStep(Step):
         return torch.cat([completion_logprobs(m, g["ids"], g["prompt_len"], self.cfg.temperature) for g in groups])
 
     def prepare(self, step: int) -> dict:
-        "Sample and score the step's groups; advantages and reference log-probabilities per micro-batch."
+        "Sample and score this process's micro-batches of the step; advantages and reference log-probabilities per micro-batch."
         g, L = self.cfg, self.L
-        gen = torch.Generator(device=self.device).manual_seed(L.cfg.train.seed * 1_000_003 + step)
-        t0 = time.perf_counter()
-        groups = self.sample_groups(self.problems(step), g.group_size, g.temperature, gen)
-        gen_s = time.perf_counter() - t0
+        n_micro = L.cfg.train.grad_accum
+        problems = self.problems(step)
+        if len(problems) % (n_micro * L.world):
+            raise ConfigError(f"grpo.prompts_per_step={g.prompts_per_step} must be divisible by train.grad_accum x processes "
+                              f"= {n_micro * L.world}")
+        per = len(problems) // (n_micro * L.world)
+        micro, gen_s = [], 0.0
+        for m in range(n_micro):
+            index = L.rank * n_micro + m                       # the global micro-batch: its problems and its generator
+            seed = L.cfg.train.seed * 1_000_003 + step + 1_000_000_007 * index
+            gen = torch.Generator(device=self.device).manual_seed(seed)
+            t0 = time.perf_counter()
+            part = self.sample_groups(problems[index * per:(index + 1) * per], g.group_size, g.temperature, gen)
+            gen_s += time.perf_counter() - t0
+            micro.append({"groups": part, "ref": None, "old": None})
+        groups = [x for m in micro for x in m["groups"]]
         rewards, comps = self.score_groups(groups)
         adv = group_advantages(rewards, g.group_size, g.scale_rewards).to(self.device)
-        n_micro = L.cfg.train.grad_accum
-        if len(groups) % n_micro:
-            raise ConfigError(f"grpo.prompts_per_step={g.prompts_per_step} must be divisible by train.grad_accum={n_micro}")
-        per = len(groups) // n_micro
-        micro = []
-        for m in range(n_micro):
-            part = groups[m * per:(m + 1) * per]
-            ref = None
-            if g.beta:
-                with torch.no_grad():
-                    if self.ref is not None: ref = self._logps(part, self.ref)
-                    else:
-                        with reference_mode(self.model): ref = self._logps(part)
-            rows = slice(m * per * g.group_size, (m + 1) * per * g.group_size)
-            micro.append({"groups": part, "adv": adv[rows], "mask": torch.cat([x["mask"] for x in part]), "ref": ref, "old": None})
+        n = per * g.group_size
+        for m, part in enumerate(micro):
+            part["adv"] = adv[m * n:(m + 1) * n]
+            part["mask"] = torch.cat([x["mask"] for x in part["groups"]])
+            if not g.beta: continue
+            with torch.no_grad():
+                if self.ref is not None: part["ref"] = self._logps(part["groups"], self.ref)
+                else:
+                    with reference_mode(self.model): part["ref"] = self._logps(part["groups"])
         return {"groups": groups, "rewards": rewards, "comps": comps, "gen_s": gen_s, "micro": micro, "stats": [None] * n_micro}
 
     def loss(self, prep: dict, step: int, micro: int) -> torch.Tensor:
         "The clipped policy loss of micro-batch `micro`; its first call's log-probabilities are pi_old."
         g, m = self.cfg, prep["micro"][micro]
-        lp = self._logps(m["groups"])
+        lp = self._logps(m["groups"], self.L.fwd)          # through DDP when there are several processes
         loss, stats = grpo_loss(lp, m["old"], m["adv"], m["mask"], m["ref"], g.beta, g.epsilon_low, g.epsilon_high, g.loss_type, g.max_new_tokens)
         if m["old"] is None: m["old"] = lp.detach()
         prep["stats"][micro] = stats
         return loss
 
+    def _gathered(self, values: torch.Tensor) -> torch.Tensor:
+        "`values` of every process, concatenated in rank order (equal sizes on every rank)."
+        if self.L.world == 1: return values
+        parts = [torch.empty_like(values) for _ in range(self.L.world)]
+        dist.all_gather(parts, values)
+        return torch.cat(parts)
+
     def record(self, out: dict, dt: float) -> dict:
-        "Rewards, completion lengths, clipping, KL and timings of the step."
+        "Rewards, completion lengths, clipping, KL and timings of the step (over all processes)."
         prep, G = out["prep"], self.cfg.group_size
-        rewards, groups = prep["rewards"], prep["groups"]
-        n = torch.cat([x["n_tokens"] for x in groups]).float()
+        groups = prep["groups"]
+        rewards = self._gathered(prep["rewards"].to(self.device)).cpu()
+        comps = {k: self._gathered(torch.tensor(v, dtype=torch.float64, device=self.device)).cpu() for k, v in prep["comps"].items()}
+        n = self._gathered(torch.cat([x["n_tokens"] for x in groups]).float()).cpu()
+        truncated = self._gathered(torch.cat([x["truncated"] for x in groups]).float()).cpu()
         spread = rewards.view(-1, G).std(1)
         stats = [s for s in prep["stats"] if s is not None]
-        mean_stats = {k: sum(s[k] for s in stats) / len(stats) for k in stats[0]} if stats else {}
+        names = list(stats[0]) if stats else []
+        means = torch.tensor([sum(s[k] for s in stats) / len(stats) for k in names], device=self.device)
+        means = self._gathered(means).view(self.L.world, -1).mean(0).tolist() if names else []
         return {"reward": rewards.mean().item(), "reward_std": rewards.std().item(),
-                **{f"reward/{k}": sum(v) / len(v) for k, v in prep["comps"].items()},
+                **{f"reward/{k}": v.mean().item() for k, v in comps.items()},
                 "completion_len": n.mean().item(), "completion_len_max": n.max().item(),
-                "truncated_frac": torch.cat([x["truncated"] for x in groups]).float().mean().item(),
-                "zero_spread_groups": (spread == 0).float().mean().item(), **mean_stats,
-                "gen_s": prep["gen_s"], "update_s": out["update_s"], "samples_per_s": rewards.numel() / prep["gen_s"]}
+                "truncated_frac": truncated.mean().item(), "zero_spread_groups": (spread == 0).float().mean().item(),
+                **dict(zip(names, means)), "gen_s": prep["gen_s"], "update_s": out["update_s"],
+                "samples_per_s": rewards.numel() / prep["gen_s"]}
 
     @torch.no_grad()
     def evaluate(self, problems: list[dict] | None = None, # default: the held-out problems
