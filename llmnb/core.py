@@ -61,6 +61,8 @@ def _check_type(path: str, value, t):
     origin, args = typing.get_origin(t), typing.get_args(t)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args: return None
+        tables = [a for a in args if isinstance(a, type) and issubclass(a, Config)]
+        if isinstance(value, dict) and tables: return _check_type(path, value, tables[0])   # its own error names the bad key
         for a in args:
             if a is type(None): continue
             try: return _check_type(path, value, a)

@@ -207,7 +207,7 @@ class GRPOStep(Step):
                  sample_fn=None,     # (model, ids, max_new_tokens, temperature, generator) -> ids; default: LM.generate or sample_loop
                 ):
         super().__init__(learner)
-        self.cfg = g = learner.cfg.grpo
+        self.cfg = g = learner.cfg.grpo or GRPOSettings()
         self.updates = g.iterations
         self.tok = tokenizer or ByteTokenizer()
         if problems is None: problems, heldout = load_problems(g, learner.cfg.train.seed)

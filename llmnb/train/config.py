@@ -131,7 +131,7 @@ class RunConfig(Config):
     optim: OptimConfig = field(default_factory=OptimConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    grpo: GRPOSettings = field(default_factory=GRPOSettings)
+    grpo: GRPOSettings | None = None                           # the [grpo] table of a GRPO run (None: its defaults)
 
     @property
     def step_name(self) -> str:
@@ -151,7 +151,7 @@ class RunConfig(Config):
         "Short hash of the settings that make two runs comparable (model, optim, data; task and [grpo] for GRPO runs)."
         d = self.to_dict()
         key = {k: d[k] for k in ("model", "optim", "data")}
-        if self.step_name == "grpo": key |= {"task": "grpo", "grpo": d["grpo"]}   # pretraining hashes stay what they were
+        if self.step_name == "grpo": key |= {"task": "grpo", "grpo": (self.grpo or GRPOSettings()).to_dict()}   # pretraining hashes stay what they were
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 def load_run_config(path=None,                 # TOML file (None: all defaults)
