@@ -8,7 +8,6 @@ Docs: https://llmnb.github.io/llmnb/cli.html.md"""
 from __future__ import annotations
 import argparse, dataclasses, json, sys
 from pathlib import Path
-import torch.distributed
 from .core import LlmnbError, apply_overrides
 from .bench.core import BENCHMARKS
 from .models import LMConfig, PATTERN_LETTERS

@@ -7,7 +7,7 @@ Docs: https://llmnb.github.io/llmnb/core.html.md"""
 # %% ../nbs/01_core.ipynb #b6675b78
 from __future__ import annotations
 import dataclasses, difflib, json, os, sys, tempfile, types, typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 import torch
 if sys.version_info >= (3, 11): import tomllib

@@ -10,7 +10,7 @@ import importlib, inspect, json, os, platform, statistics, sys, time
 from pathlib import Path
 import torch
 import torch.nn as nn
-from ..core import LlmnbError, atomic_write_json, get_device
+from ..core import LlmnbError, atomic_write_json
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'alternating_medians',

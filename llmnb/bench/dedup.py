@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/bench.dedup.html.md"""
 
 # %% ../../nbs/951_bench.dedup.ipynb #9ad9bffc
 from __future__ import annotations
-import random, re, statistics, time
+import random, statistics, time
 import torch
 from .core import machine_info
 from ..data.dedup import dedup, dedup_bruteforce

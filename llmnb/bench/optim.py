@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/bench.optim.html.md"""
 
 # %% ../../nbs/954_bench.optim.ipynb #de71203d
 from __future__ import annotations
-import statistics, sys, time
+import statistics, sys
 from pathlib import Path
 import torch
 from .core import machine_info

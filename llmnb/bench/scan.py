@@ -9,7 +9,7 @@ __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_b
            'bench_scan']
 
 # %% ../../nbs/955_bench.scan.ipynb #eece20d4
-import json, os, statistics, time
+import json, os, time
 import torch
 from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json
 from ..kernels.scan import selective_scan, _mamba_selective_scan, triton

@@ -8,7 +8,7 @@ Docs: https://llmnb.github.io/llmnb/bench.wkv.html.md"""
 __all__ = ['wkv_inputs', 'fwd_bwd', 'time_backends', 'bench_wkv']
 
 # %% ../../nbs/956_bench.wkv.ipynb #3f60bda0
-import statistics, time
+import time
 import torch
 from .core import machine_info, sync_device, alternating_medians, speedup_ratios
 from ..kernels.wkv import wkv6, triton

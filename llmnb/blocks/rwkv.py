@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..kernels.wkv import wkv6
-from .mamba import Mamba, MambaCache
+from .mamba import MambaCache
 
 # %% auto #0
 __all__ = ['RWKVCache', 'token_shift', 'RWKV6TimeMix', 'rwkv_ffn_hidden', 'RWKV6ChannelMix', 'RWKVLayerCache', 'BlendCache',

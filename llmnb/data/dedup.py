@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/data.dedup.html.md"""
 
 # %% ../../nbs/53_data.dedup.ipynb #cf3abfae
 from __future__ import annotations
-import os, random, re, unicodedata
+import random, re, unicodedata
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np

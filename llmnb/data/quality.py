@@ -6,7 +6,6 @@ Docs: https://llmnb.github.io/llmnb/data.quality.html.md"""
 
 # %% ../../nbs/54_data.quality.ipynb #2fbf21a3
 from __future__ import annotations
-import re
 from collections import Counter
 from dataclasses import dataclass, asdict, fields
 from ..core import LlmnbError

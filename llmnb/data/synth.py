@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/data.synth.html.md"""
 
 # %% ../../nbs/55_data.synth.ipynb #0cea79bd
 from __future__ import annotations
-import ast, json, operator, random, re
+import ast, json, random, re
 from collections import deque
 from dataclasses import dataclass, field
 from ..core import LlmnbError

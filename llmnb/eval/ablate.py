@@ -7,7 +7,7 @@ Docs: https://llmnb.github.io/llmnb/eval.ablate.html.md"""
 # %% ../../nbs/84_eval.ablate.ipynb #28a817a8
 from __future__ import annotations
 import itertools, json, math, os, re, statistics, subprocess, sys, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 from ..core import ConfigError, LlmnbError, atomic_write, atomic_write_json, load_toml, parse_value

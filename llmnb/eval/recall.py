@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/eval.recall.html.md"""
 
 # %% ../../nbs/81_eval.recall.ipynb #ac5603da
 from __future__ import annotations
-import re, statistics
+import statistics
 import torch
 from ..core import LlmnbError
 from ..data.synth import generate

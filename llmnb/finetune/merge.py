@@ -6,14 +6,14 @@ Docs: https://llmnb.github.io/llmnb/finetune.merge.html.md"""
 
 # %% ../../nbs/901_finetune.merge.ipynb #79504ab3
 from __future__ import annotations
-import copy, json, os, shutil, time
+import copy, json, os, shutil
 from pathlib import Path
 import torch
 import torch.nn as nn
 from ..core import LlmnbError, atomic_write_json
 from ..models.lm import LM
 from ..models.hf import to_hf, register_auto
-from .lora import SIDECAR, kbit_state, load_base, bnb_config, quantized_modules, KBIT_SKIP, _dtype
+from .lora import SIDECAR, kbit_state, load_base, _dtype
 from ..test import rel_rmse
 
 # %% auto #0

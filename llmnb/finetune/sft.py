@@ -10,7 +10,7 @@ import json, statistics
 from pathlib import Path
 import torch
 from ..core import LlmnbError
-from ..data.chat import ChatCorpus, split_conversations, read_conversations
+from ..data.chat import ChatCorpus, split_conversations
 from ..data.tokenize import apply_chat_template
 from ..train.learner import Learner
 from ..train.config import RunConfig, load_run_config

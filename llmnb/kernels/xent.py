@@ -8,7 +8,6 @@ Docs: https://llmnb.github.io/llmnb/kernels.xent.html.md"""
 from __future__ import annotations
 import warnings
 import torch
-import torch.nn.functional as F
 from ..core import LlmnbError
 from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
 

@@ -8,7 +8,7 @@ Docs: https://llmnb.github.io/llmnb/models.registry.html.md"""
 from __future__ import annotations
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 import torch
 import torch.nn as nn

@@ -7,7 +7,6 @@ Docs: https://llmnb.github.io/llmnb/optim.groups.html.md"""
 # %% ../../nbs/41_optim.groups.ipynb #9aac6c89
 from __future__ import annotations
 import re
-import torch
 import torch.nn as nn
 from ..core import LlmnbError
 from ..models.registry import MIXERS, mixer_spec

@@ -7,7 +7,6 @@ Docs: https://llmnb.github.io/llmnb/train.diagnostics.html.md"""
 # %% ../../nbs/65_train.diagnostics.ipynb #8390404f
 from __future__ import annotations
 import math, statistics
-from collections import defaultdict
 import torch
 import torch.nn as nn
 from ..optim.groups import param_classes

@@ -19,7 +19,7 @@ from ..optim import make_optimizer, lr_scale, set_lr, ReduceOnPlateau
 from .config import RunConfig, step_class
 from .rundir import MetricsLog
 from .dist import dist_info, init_distributed
-from .callback import Callback, as_callbacks
+from .callback import as_callbacks
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints, mark_best, best_checkpoint, verified_checkpoint, set_rng_state
 from .diagnostics import default_callbacks
 

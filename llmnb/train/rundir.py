@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/train.rundir.html.md"""
 
 # %% ../../nbs/61_train.rundir.ipynb #23df4f14
 from __future__ import annotations
-import json, math, shutil
+import json, shutil
 from pathlib import Path
 from ..core import LlmnbError, atomic_write
 
