@@ -8,5 +8,5 @@ Docs: https://llmnb.github.io/llmnb/rl.html.md"""
 __all__ = []
 
 # %% ../../nbs/919_rl.ipynb #c90b0304
-from .grpo import GRPOTrainer, GRPOConfig, grpo_loss, group_advantages, add_lora, reference_mode
+from .grpo import GRPOTrainer, GRPOConfig, GRPOStep, grpo_loss, group_advantages, add_lora, reference_mode, load_problems
 from .rewards import Rewards, format_reward, correctness_reward, overlong_penalty, default_rewards, split_think
