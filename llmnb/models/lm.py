@@ -46,6 +46,10 @@ class LMConfig(Config):
     scan_backend: str = "auto"   # Mamba: selective_scan backend (auto | ref | chunked | triton | cuda)
     fused_loss: bool = True      # training loss by linear_cross_entropy: the (tokens x vocab) logits are never materialized
     wkv_backend: str = "auto"    # RWKV: wkv6 backend (auto | ref | chunked | triton)
+    gdn_head_dim: int = 0        # Gated DeltaNet: K = V per head (0 = d_model / n_heads)
+    gdn_conv: int = 4            # Gated DeltaNet: short causal conv width
+    gdn_chunk: int = 64          # Gated DeltaNet: chunk length of the chunked gated delta rule
+    delta_backend: str = "auto"  # Gated DeltaNet: gated_delta_rule backend (auto | ref | chunked | cuda)
 
     def validate(self):
         for k in ("d_model", "n_layers", "n_heads", "max_seq_len"):

@@ -20,9 +20,9 @@ from ..blocks.rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVLayerCache, RWKVMam
 
 # %% auto #0
 __all__ = ['SWIGLU_RULES', 'SWIGLU_LORA', 'MIXERS', 'PATTERN_LETTERS', 'SCAN_BACKENDS', 'WKV_BACKENDS', 'MAMBA_RULES',
-           'RWKV_RULES', 'linear_weights', 'swiglu_mlp', 'default_new_cache', 'default_forward', 'default_flops',
-           'MixerSpec', 'register_mixer', 'unregister_mixer', 'registered', 'valid_letters', 'mixer_spec',
-           'matrix_components', 'all_lora_targets', 'all_kbit_skip']
+           'RWKV_RULES', 'DELTA_BACKENDS', 'DELTANET_RULES', 'linear_weights', 'swiglu_mlp', 'default_new_cache',
+           'default_forward', 'default_flops', 'MixerSpec', 'register_mixer', 'unregister_mixer', 'registered',
+           'valid_letters', 'mixer_spec', 'matrix_components', 'all_lora_targets', 'all_kbit_skip']
 
 # %% ../../nbs/30_models.registry.ipynb #05e04899
 def linear_weights(m: nn.Module) -> int:
@@ -256,6 +256,44 @@ register_mixer(MixerSpec(
     mlp=_rwkv_mlp, new_cache=_rwkv_new_cache, forward=_rwkv_forward, flops=_rwkv_flops,
     decays=_rwkv_decays, state=_rwkv_state, zero_init_outputs=True, validate=_rwkv_validate,
     lora_targets=("receptance", "key", "value", "gate", "output")))
+
+# %% ../../nbs/30_models.registry.ipynb #da8e1a96
+from ..blocks.deltanet import GatedDeltaNet
+
+DELTA_BACKENDS = ("auto", "ref", "chunked", "cuda")   # the gated delta rule's backends
+
+DELTANET_RULES = [
+    (r"^mixer\.(q_proj|k_proj|v_proj|g_proj|o_proj)\.weight$", "muon",  True,  "deltanet"),
+    (r"^mixer\.(conv1d|a_proj|b_proj)\.weight$",               "adamw", True,  "deltanet"),   # fused conv; decay and beta projections (H rows)
+    (r"^mixer\.(A_log|dt_bias|b_proj\.bias)$",                 "adamw", False, "ssm"),        # the dynamics
+    (r"^mixer\.o_norm\.weight$",                               "adamw", False, "norm"),       # gated RMSNorm gain
+]
+
+def _deltanet(cfg, i: int) -> nn.Module:
+    return GatedDeltaNet(cfg.d_model, n_heads=cfg.n_heads, head_dim=cfg.gdn_head_dim, d_conv=cfg.gdn_conv,
+                         chunk_size=cfg.gdn_chunk, backend=cfg.delta_backend)
+
+def _deltanet_flops(layer, cfg, seq_len: int) -> dict:
+    return {"deltanet": layer.mixer.flops_per_token(), "mlp": 6 * linear_weights(layer.mlp)}
+
+def _deltanet_decays(layer) -> torch.Tensor: return layer.mixer.decays()       # (H,)
+
+def _deltanet_state(cache) -> torch.Tensor: return cache.state.flatten(1, 2)   # (B, H*K, V)
+
+def _deltanet_validate(cfg):
+    if cfg.gdn_head_dim < 0: raise ConfigError(f"gdn_head_dim must be >= 0 (0: d_model / n_heads), got {cfg.gdn_head_dim}")
+    if not cfg.gdn_head_dim and cfg.d_model % cfg.n_heads:
+        raise ConfigError(f"d_model={cfg.d_model} must be divisible by n_heads={cfg.n_heads} (Gated DeltaNet heads), or set gdn_head_dim")
+    for k in ("gdn_conv", "gdn_chunk"):
+        if getattr(cfg, k) <= 0: raise ConfigError(f"{k} must be a positive integer, got {getattr(cfg, k)}")
+    if cfg.delta_backend not in DELTA_BACKENDS:
+        raise ConfigError(f"delta_backend: unknown backend '{cfg.delta_backend}'; available: {', '.join(DELTA_BACKENDS)}")
+
+register_mixer(MixerSpec(
+    "G", "Gated DeltaNet", "deltanet", _deltanet, param_rules=DELTANET_RULES,
+    description="Gated DeltaNet: linear attention with the gated delta rule, short convs and a gated RMSNorm output",
+    flops=_deltanet_flops, decays=_deltanet_decays, state=_deltanet_state, validate=_deltanet_validate,
+    lora_targets=("q_proj", "k_proj", "v_proj", "g_proj", "o_proj")))
 
 # %% ../../nbs/30_models.registry.ipynb #d81aaae6
 def _under(rules: list, branch: str) -> list:
