@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/core.html.md"""
 
 # %% ../nbs/01_core.ipynb #b6675b78
 from __future__ import annotations
-import dataclasses, difflib, json, os, sys, tempfile, types, typing
+import dataclasses, difflib, json, math, os, sys, tempfile, types, typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 import torch
@@ -80,7 +80,9 @@ def _check_type(path: str, value, t):
         return t.from_dict(value, path)
     if t is typing.Any: return value
     if t is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool): return float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value): raise ConfigError(f"{path} must be a finite number, got {value}")
+            return float(value)
     elif t is int:
         if isinstance(value, int) and not isinstance(value, bool): return value
     elif t is bool:

@@ -54,6 +54,8 @@ class LMConfig(Config):
     def validate(self):
         for k in ("d_model", "n_layers", "n_heads", "max_seq_len"):
             if getattr(self, k) <= 0: raise ConfigError(f"{k} must be a positive integer, got {getattr(self, k)}")
+        if self.init_std <= 0: raise ConfigError(f"init_std must be > 0 (the std of the normal init), got {self.init_std}")
+        if self.norm_eps <= 0 or self.rope_base <= 0: raise ConfigError(f"norm_eps and rope_base must be > 0, got {self.norm_eps}, {self.rope_base}")
         for k in ("vocab_size", "n_kv_heads", "d_ff", "window", "dt_rank"):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
         if not self.pattern: raise ConfigError("pattern must have at least one letter, e.g. pattern = \"A\"")

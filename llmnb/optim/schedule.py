@@ -47,6 +47,7 @@ class OptimConfig(Config):
         if self.name not in OPTIMIZERS: raise ConfigError(f"name: unknown optimizer '{self.name}'; available: {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES: raise ConfigError(f"schedule: unknown schedule '{self.schedule}'; available: {', '.join(SCHEDULES)}")
         if not self.lr > 0: raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if not self.eps > 0: raise ConfigError(f"eps must be > 0 (Adam's denominator term), got {self.eps}")
         if self.muon_lr < 0: raise ConfigError(f"muon_lr must be >= 0 (0 = same as lr), got {self.muon_lr}")
         for k in ("weight_decay", "warmup_steps", "grad_clip", "plateau_factor"):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")

@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/train.config.html.md"""
 
 # %% ../../nbs/60_train.config.ipynb #386a3836
 from __future__ import annotations
-import hashlib, importlib, json
+import hashlib, importlib, json, re
 from dataclasses import dataclass, field
 from ..core import Config, ConfigError, load_toml, apply_overrides
 from ..data.text import SOURCES, available_sources
@@ -71,6 +71,8 @@ class TrainConfig(Config):
             v = getattr(self, k)
             if v <= 0: raise ConfigError(f"{k} must be a positive integer, got {v}")
         if self.keep_last < 0: raise ConfigError(f"keep_last must be >= 0, got {self.keep_last}")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not re.fullmatch(r"cuda:\d+", self.device):
+            raise ConfigError(f"device: unknown device '{self.device}'; use auto, cpu, cuda, cuda:N or mps")
         if self.nan_tolerance < 1: raise ConfigError(f"nan_tolerance must be >= 1, got {self.nan_tolerance}")
         if self.diagnostics not in ("all", "none"): raise ConfigError(f"diagnostics must be 'all' or 'none', got '{self.diagnostics}'")
         if self.diag_every <= 0 or self.early_stop_patience < 0: raise ConfigError("diag_every must be > 0 and early_stop_patience >= 0")

@@ -17,7 +17,7 @@ from ..data.tokenize import tokenizer_fingerprint
 from ..models import LM
 from ..optim import make_optimizer, lr_scale, set_lr, ReduceOnPlateau
 from .config import RunConfig, step_class
-from .rundir import MetricsLog
+from .rundir import MetricsLog, lock_run_dir, unlock_run_dir, holds_lock, commit_replaced
 from .dist import dist_info, init_distributed
 from .callback import as_callbacks
 from .checkpoint import save_checkpoint, load_checkpoint, list_checkpoints, mark_best, best_checkpoint, verified_checkpoint, set_rng_state
@@ -272,6 +272,9 @@ class Learner:
         if self.scaler: self.scaler.unscale_(self.opt)   # true gradients for diagnostics and clipping
         self.event("after_backward")
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), oc.grad_clip if oc.grad_clip > 0 else float("inf"))
+        if self.scaler is None and not torch.isfinite(gnorm):   # a finite loss can still have non-finite gradients: no update
+            self.opt.zero_grad(set_to_none=True)
+            return {"loss": total, "grad_norm": gnorm, "skipped": True}
         if self.scaler:
             self.scaler.step(self.opt)      # skips the update when gradients overflowed
             self.scaler.update()
@@ -320,6 +323,7 @@ class Learner:
         save_checkpoint(self.run_dir, self.step, self.model, self.opt, self._ledger(), tc.keep_last, model_state=model_state,
                         optim_state=optim_state, trainer_state=trainer_state, keep=keep)
         if tc.keep_best and self.best_step == self.step: mark_best(self.run_dir, self.step, self.best_val)
+        commit_replaced(self.run_dir)   # a run that --overwrite replaced can go now that this one has a checkpoint
 
     def _emit(self, rec: dict):
         if self.log: self.log.write(rec)
@@ -364,14 +368,15 @@ class Learner:
         self.task.load_state_dict(state.get("task") or {})
         return self.step
 
-    def _check_nonfinite(self, loss: float):
-        "Count a skipped step; after nan_tolerance in a row, stop naming the first non-finite tensor."
-        tc = self.cfg.train
-        self.bad_steps += 1
-        if self.bad_steps < tc.nan_tolerance: return
+    def _nonfinite_error(self, loss: float, gnorm: float) -> LlmnbError:
+        "The error that stops a run after nan_tolerance non-finite steps in a row: where, and what to try given the config."
         where = find_nonfinite(self.model, self.task.probe_ids(), self.autocast)
-        raise LlmnbError(f"loss is {loss} at step {self.step + 1} ({self.bad_steps} non-finite steps in a row, updates skipped); "
-                         f"first non-finite tensor: {where}. Lower optim.lr, check the data, or enable optim.grad_clip")
+        what = f"loss is {loss}" if not math.isfinite(loss) else f"the gradient norm is {gnorm} (loss {loss:.4g})"
+        clip = self.cfg.optim.grad_clip
+        advice = (f"Lower optim.lr or check the data (gradients are already clipped at optim.grad_clip={clip})" if clip > 0
+                  else "Lower optim.lr, check the data, or enable optim.grad_clip")
+        return LlmnbError(f"{what} at step {self.step} ({self.bad_steps} non-finite steps in a row, updates skipped); "
+                          f"first non-finite tensor: {where}. {advice}")
 
     def step_and_log(self) -> dict:
         "One step plus its bookkeeping: timing, NaN check, evaluation when due, the metrics record and callbacks."
@@ -381,8 +386,7 @@ class Learner:
         out = self.train_step(self.step)
         loss = out["loss"].item()   # syncs the device, so the timing below is honest
         dt = time.perf_counter() - t0
-        if out.get("skipped"): self._check_nonfinite(loss)
-        else: self.bad_steps = 0
+        self.bad_steps = self.bad_steps + 1 if out.get("skipped") else 0
         self.step += 1
         self.tokens += self.tokens_per_step
         self.wall += dt
@@ -391,6 +395,11 @@ class Learner:
                **self.task.record(out, dt), "elapsed_s": round(self.wall, 4)}
         if self.scaler: rec["loss_scale"] = self.scaler.get_scale()
         if out.get("skipped"): rec["skipped"] = self.bad_steps
+        if self.bad_steps >= tc.nan_tolerance:       # the failing step is logged, then the run stops
+            error = self._nonfinite_error(loss, rec["grad_norm"])
+            rec["stop"] = str(error)
+            self._emit(rec)
+            raise error
         if self.step % tc.eval_every == 0 or self.step == tc.max_steps:
             ev = self.evaluate()
             rec.update(ev)
@@ -405,8 +414,8 @@ class Learner:
         "Write config.json and open metrics.jsonl (cut back to the resumed step)."
         if not (self.run_dir and self.is_main): return
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log = MetricsLog(self.run_dir / "metrics.jsonl", truncate_after=self.step if self.step else -1)   # checks a resumed log first
         atomic_write_json(self.run_dir / "config.json", self.cfg.to_dict())
-        self.log = MetricsLog(self.run_dir / "metrics.jsonl", truncate_after=self.step if self.step else -1)
 
     def _first_evaluation(self):
         "The step-0 evaluation: the untrained model's score, recorded."
@@ -423,6 +432,8 @@ class Learner:
         from tqdm.auto import tqdm
         tc = self.cfg.train
         end = min(tc.max_steps, stop_at or tc.max_steps)
+        took_lock = bool(self.run_dir) and self.is_main and not holds_lock(self.run_dir)
+        if took_lock: lock_run_dir(self.run_dir)           # one writer per run directory, while it trains
         self._start_log()
         self.event("before_fit")
         try:
@@ -442,3 +453,4 @@ class Learner:
                 self.log.close()
                 self.log = None
             self.event("after_fit")
+            if took_lock: unlock_run_dir(self.run_dir)
