@@ -11,7 +11,7 @@ __all__ = ['ssd_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_ba
 import json, os, time
 import torch
 from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json
-from ..kernels.ssd import ssd_scan, _mamba_ssd
+from ..kernels.ssd import ssd_scan, _mamba_ssd, triton
 
 # %% ../../nbs/960_bench.ssd.ipynb #4e76e9c3
 def ssd_inputs(batch, L, heads, head_dim, groups, N, device="cpu", dtype=torch.float32, seed=0) -> dict:
@@ -80,7 +80,7 @@ def bench_ssd(batch: int = 2, L: int = 2048, heads: int = 8, head_dim: int = 64,
     if torch.cuda.is_available():
         dev = torch.device("cuda")
         ginp = ssd_inputs(*gpu_shape, device=dev, dtype=torch.bfloat16)
-        backends = {"chunked_gpu": "chunked"} | ({"mamba_ssm": "cuda"} if _mamba_ssd() else {})
+        backends = {"chunked_gpu": "chunked"} | ({"triton": "triton"} if triton is not None else {}) | ({"mamba_ssm": "cuda"} if _mamba_ssd() else {})
         gt = time_backends(backends, ginp, rounds, {n: 5 for n in backends}, chunk_size)
         gb, gL = gpu_shape[:2]
         for n, d in gt.items():
@@ -89,7 +89,9 @@ def bench_ssd(batch: int = 2, L: int = 2048, heads: int = 8, head_dim: int = 64,
             torch.cuda.reset_peak_memory_stats(dev); base = torch.cuda.memory_allocated(dev)
             fwd_bwd(backends[n], ginp, torch.randn_like(ginp["x"]), chunk_size)
             figures[f"{n}_peak_mem_growth_mb"] = (torch.cuda.max_memory_allocated(dev) - base) / 2**20
-        if "mamba_ssm" in gt: ratios["mamba_ssm_speedup_vs_chunked_gpu"] = gt["chunked_gpu"]["total_s"] / gt["mamba_ssm"]["total_s"]
+        for n in ("triton", "mamba_ssm"):
+            if n in gt: ratios[f"{n}_speedup_vs_chunked_gpu"] = gt["chunked_gpu"]["total_s"] / gt[n]["total_s"]
+        if "triton" in gt and "mamba_ssm" in gt: ratios["triton_vs_mamba_ssm_time"] = gt["triton"]["total_s"] / gt["mamba_ssm"]["total_s"]
         info["gpu"] = torch.cuda.get_device_name(dev)
         method += f"; GPU: {gpu_shape} in bfloat16, median of {rounds} alternating rounds of 5 calls"
     return {"name": "ssd", "machine": info, "method": method,

@@ -47,7 +47,7 @@ class LMConfig(Config):
     ssd_head_dim: int = 32       # Mamba-2: channels per head (heads = expand * d_model / ssd_head_dim)
     ssd_groups: int = 1          # Mamba-2: groups of heads sharing B and C
     ssd_chunk: int = 64          # Mamba-2: chunk length of the SSD scan
-    ssd_backend: str = "auto"    # Mamba-2: ssd_scan backend (auto | ref | chunked | cuda)
+    ssd_backend: str = "auto"    # Mamba-2: ssd_scan backend (auto | ref | chunked | triton | cuda)
     fused_loss: bool = True      # training loss by linear_cross_entropy: the (tokens x vocab) logits are never materialized
     wkv_backend: str = "auto"    # RWKV: wkv6 backend (auto | ref | chunked | triton)
 
