@@ -44,6 +44,10 @@ class LMConfig(Config):
     expand: int = 2              # Mamba: inner width = expand * d_model
     dt_rank: int = 0             # Mamba: rank of the Δ projection (0 = ceil(d_model/16))
     scan_backend: str = "auto"   # Mamba: selective_scan backend (auto | ref | chunked | triton | cuda)
+    ssd_head_dim: int = 32       # Mamba-2: channels per head (heads = expand * d_model / ssd_head_dim)
+    ssd_groups: int = 1          # Mamba-2: groups of heads sharing B and C
+    ssd_chunk: int = 64          # Mamba-2: chunk length of the SSD scan
+    ssd_backend: str = "auto"    # Mamba-2: ssd_scan backend (auto | ref | chunked | triton | cuda)
     fused_loss: bool = True      # training loss by linear_cross_entropy: the (tokens x vocab) logits are never materialized
     wkv_backend: str = "auto"    # RWKV: wkv6 backend (auto | ref | chunked | triton)
     gdn_head_dim: int = 0        # Gated DeltaNet: K = V per head (0 = d_model / n_heads)

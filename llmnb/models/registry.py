@@ -16,13 +16,16 @@ from ..core import ConfigError
 from ..blocks.mlp import SwiGLU
 from ..blocks.attention import Attention
 from ..blocks.mamba import Mamba
+from ..blocks.mamba2 import Mamba2
+from ..kernels.ssd import BACKENDS as SSD_KERNEL_BACKENDS
 from ..blocks.rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVLayerCache, RWKVMambaBlend
 
 # %% auto #0
 __all__ = ['SWIGLU_RULES', 'SWIGLU_LORA', 'MIXERS', 'PATTERN_LETTERS', 'SCAN_BACKENDS', 'WKV_BACKENDS', 'MAMBA_RULES',
-           'RWKV_RULES', 'DELTA_BACKENDS', 'DELTANET_RULES', 'linear_weights', 'swiglu_mlp', 'default_new_cache',
-           'default_forward', 'default_flops', 'MixerSpec', 'register_mixer', 'unregister_mixer', 'registered',
-           'valid_letters', 'mixer_spec', 'matrix_components', 'all_lora_targets', 'all_kbit_skip']
+           'SSD_BACKENDS', 'MAMBA2_RULES', 'RWKV_RULES', 'DELTA_BACKENDS', 'DELTANET_RULES', 'linear_weights',
+           'swiglu_mlp', 'default_new_cache', 'default_forward', 'default_flops', 'MixerSpec', 'register_mixer',
+           'unregister_mixer', 'registered', 'valid_letters', 'mixer_spec', 'matrix_components', 'all_lora_targets',
+           'all_kbit_skip']
 
 # %% ../../nbs/30_models.registry.ipynb #05e04899
 def linear_weights(m: nn.Module) -> int:
@@ -214,6 +217,50 @@ register_mixer(MixerSpec(
     description="Mamba-1 selective state space model (selective scan)",
     flops=_mamba_flops, decays=_mamba_decays, state=_mamba_state, validate=_mamba_validate,
     lora_targets=("in_proj", "out_proj"), kbit_skip=("dt_proj",)))
+
+# %% ../../nbs/30_models.registry.ipynb #5c80bed4
+SSD_BACKENDS = SSD_KERNEL_BACKENDS                              # Mamba-2's ssd_scan backends
+
+MAMBA2_RULES = [
+    (r"^mixer\.(in_proj|out_proj)\.weight$", "muon",  True,  "mamba2"),
+    (r"^mixer\.conv1d\.weight$",             "adamw", True,  "mamba2"),
+    (r"^mixer\.conv1d\.bias$",               "adamw", False, "mamba2"),
+    (r"^mixer\.(A_log|D|dt_bias)$",          "adamw", False, "ssm"),
+    (r"^mixer\.norm\.weight$",               "adamw", False, "norm"),
+]
+
+def _mamba2(cfg, i: int) -> nn.Module:
+    return Mamba2(cfg.d_model, cfg.d_state, cfg.d_conv, cfg.expand, cfg.ssd_head_dim, cfg.ssd_groups, cfg.ssd_chunk, backend=cfg.ssd_backend)
+
+def _mamba2_flops(layer, cfg, seq_len: int) -> dict:
+    mx = layer.mixer
+    T, H, P, N, G = min(mx.chunk_size, seq_len), mx.heads, mx.head_dim, mx.d_state, mx.groups
+    scan = 2 * T * G * N + 2 * T * H * P + 4 * H * P * N
+    return {"mamba2": 6 * linear_weights(mx) + 3 * scan + 3 * 2 * mx.d_conv * mx.conv_dim, "mlp": 6 * linear_weights(layer.mlp)}
+
+def _mamba2_decays(layer) -> torch.Tensor:
+    m = layer.mixer
+    return torch.exp(torch.nn.functional.softplus(m.dt_bias.float()) * -torch.exp(m.A_log.float()))   # (heads,)
+
+def _mamba2_state(cache) -> torch.Tensor: return cache.ssm.flatten(1, 2)    # (B, heads * head_dim, N)
+
+def _mamba2_validate(cfg):
+    for k in ("d_state", "d_conv", "expand", "ssd_head_dim", "ssd_groups", "ssd_chunk"):
+        if getattr(cfg, k) <= 0: raise ConfigError(f"{k} must be a positive integer, got {getattr(cfg, k)}")
+    d_inner = cfg.expand * cfg.d_model
+    if d_inner % cfg.ssd_head_dim:
+        raise ConfigError(f"ssd_head_dim={cfg.ssd_head_dim} must divide the Mamba-2 inner width expand * d_model = {d_inner}")
+    heads = d_inner // cfg.ssd_head_dim
+    if heads % cfg.ssd_groups:
+        raise ConfigError(f"ssd_groups={cfg.ssd_groups} must divide the Mamba-2 heads expand * d_model / ssd_head_dim = {heads}")
+    if cfg.ssd_backend not in SSD_BACKENDS:
+        raise ConfigError(f"ssd_backend: unknown backend '{cfg.ssd_backend}'; available: {', '.join(SSD_BACKENDS)}")
+
+register_mixer(MixerSpec(
+    "S", "Mamba-2", "mamba2", _mamba2, param_rules=MAMBA2_RULES,
+    description="Mamba-2 multi-head state space model (SSD scan, grouped B and C, gated RMSNorm)",
+    flops=_mamba2_flops, decays=_mamba2_decays, state=_mamba2_state, validate=_mamba2_validate,
+    lora_targets=("in_proj", "out_proj")))
 
 # %% ../../nbs/30_models.registry.ipynb #4be61fd5
 RWKV_RULES = [

@@ -16,7 +16,7 @@ __all__ = ['OPTIMIZERS', 'SCHEDULES', 'COMPONENTS', 'OptimConfig', 'lr_scale', '
 # %% ../../nbs/40_optim.schedule.ipynb #6c53b922
 OPTIMIZERS = ("adamw", "muon", "soap", "adamw8bit", "paged_adamw", "paged_adamw8bit")
 SCHEDULES = ("cosine", "constant", "wsd")
-COMPONENTS = ("embedding", "attention", "mamba", "ssm", "rwkv", "mlp", "norm", "head", "deltanet")
+COMPONENTS = ("embedding", "attention", "mamba", "mamba2", "ssm", "rwkv", "mlp", "norm", "head", "deltanet")
 
 @dataclass
 class OptimConfig(Config):
