@@ -76,7 +76,8 @@ BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:func
               "scan": "llmnb.bench.scan:bench_scan", "optim": "llmnb.bench.optim:bench_optim",
               "dedup": "llmnb.bench.dedup:bench_dedup", "xent": "llmnb.bench.xent:bench_xent",
               "wkv": "llmnb.bench.wkv:bench_wkv", "memory": "llmnb.train.memory:bench_memory",
-              "lora": "llmnb.bench.lora:bench_lora", "grpo": "llmnb.bench.grpo:bench_grpo"}
+              "lora": "llmnb.bench.lora:bench_lora", "grpo": "llmnb.bench.grpo:bench_grpo",
+              "ssd": "llmnb.bench.ssd:bench_ssd", "delta": "llmnb.bench.delta:bench_delta"}
 
 def run_bench(name: str, out_dir="bench/results", **kw) -> Path:
     "Run benchmark `name` and write `out_dir/name.json` atomically; returns the path."

@@ -1,4 +1,4 @@
-"""`from llmnb.blocks import Attention, Mamba, RWKV6TimeMix, SwiGLU, RMSNorm`: the public names of the blocks package.
+"""`from llmnb.blocks import Attention, Mamba, Mamba2, GatedDeltaNet, RWKV6TimeMix, SwiGLU, RMSNorm`: the public names of the blocks package.
 
 Docs: https://llmnb.github.io/llmnb/blocks.html.md"""
 
@@ -12,3 +12,5 @@ from .mlp import RMSNorm, SwiGLU
 from .attention import Attention, KVCache, attention_ref
 from .mamba import Mamba, MambaCache
 from .rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVMambaBlend
+from .mamba2 import Mamba2
+from .deltanet import GatedDeltaNet
