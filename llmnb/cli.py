@@ -152,7 +152,9 @@ def cmd_train(a) -> int:
 def cmd_report(a) -> int:
     "The `report` subcommand."
     from llmnb.viz.report import write_report
-    print(f"report: {write_report(a.run_dirs, a.out)}"); return 0
+    out = write_report(a.run_dirs, a.out)
+    what = f"overlay of {len(a.run_dirs)} runs" if len(a.run_dirs) > 1 else "report"
+    print(f"report: {out} ({what}; written to {Path(out).resolve()})"); return 0
 
 def cmd_bench(a) -> int:
     "The `bench` subcommand."
