@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by `llmnb train`")
     e.add_argument("--data", metavar="PATH", help="eval data instead of the run's validation split: a token-shard directory, a .npy of ids, "
                    "or .txt/.jsonl/.json/.parquet text (tokenized with the run's tokenizer)")
-    e.add_argument("--seq-len", type=int, default=None, help="window length (default: model.max_seq_len)")
+    e.add_argument("--seq-len", type=int, default=None, help="window length (default: the run's train.seq_len, the length it trained and validated at, so the loss is comparable with its own val_loss; another length is reported as not comparable)")
     e.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
     e.add_argument("--max-tokens", type=int, default=None, help="score only the first N held-out tokens")
     e.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: %(default)s)")
@@ -178,7 +178,9 @@ def cmd_train(a) -> int:
 def cmd_report(a) -> int:
     "The `report` subcommand."
     from llmnb.viz.report import write_report
-    print(f"report: {write_report(a.run_dirs, a.out)}"); return 0
+    out = write_report(a.run_dirs, a.out)
+    what = f"overlay of {len(a.run_dirs)} runs" if len(a.run_dirs) > 1 else "report"
+    print(f"report: {out} ({what}; written to {Path(out).resolve()})"); return 0
 
 def cmd_bench(a) -> int:
     "The `bench` subcommand."

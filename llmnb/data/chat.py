@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/data.chat.html.md"""
 
 # %% ../../nbs/58_data.chat.ipynb #bee0c825
 from __future__ import annotations
-import json, random
+import json, random, re
 from pathlib import Path
 import torch
 from ..core import LlmnbError
@@ -20,8 +20,9 @@ __all__ = ['read_conversations', 'write_conversations', 'ChatStream', 'ChatCorpu
 
 # %% ../../nbs/58_data.chat.ipynb #6618536c
 def read_conversations(path,                  # a .jsonl file: one {"messages": [...]} object per line
+                       origins: list | None = None, # if given, "file:line" of every conversation is appended here
                       ) -> list[list[dict]]:
-    "Conversations of a JSON Lines file; every malformed row is reported with its file and line."
+    "Conversations of a JSON Lines file; every malformed row (or line that is not UTF-8) is reported with its file and line."
     path = Path(path)
     if not path.is_file(): raise LlmnbError(f"chat data file {path} does not exist")
     lines = []                                # the file line of every row, recorded in the one read
@@ -35,6 +36,7 @@ def read_conversations(path,                  # a .jsonl file: one {"messages": 
                 if not any(m["role"] == "assistant" for m in conv):
                     raise LlmnbError(f"no assistant message, so nothing in it would be trained (roles: {[m['role'] for m in conv]})")
                 convs.append([{k: v for k, v in m.items() if k in ("role", "content", "reasoning")} for m in conv])
+                if origins is not None: origins.append(f"{path}:{n}")
             except LlmnbError as e: bad.append(f"{path}:{n}: {str(e).replace('conversation 0, ', '').replace('conversation 0 ', '')}")
     if bad:
         raise LlmnbError(f"{len(bad)} malformed conversation(s) in {path}; each line must be "
@@ -100,6 +102,7 @@ class ChatCorpus:
         self.strategy, self.too_long, self.masked_band = strategy, too_long, masked_band
         self.train, self.val = ChatStream(self, "train"), ChatStream(self, "val")
         self._packed, self._max = {}, None
+        self.origins = {"train": None, "val": None}   # per split, "file:line" of each conversation (set by chat_corpus)
 
     def pack(self, seq_len: int) -> dict:
         "{'train': rows, 'val': rows} at `seq_len`; a failing validator raises with its report and the split's name."
@@ -107,7 +110,10 @@ class ChatCorpus:
             out = {}
             for name, convs in self.splits.items():
                 try: out[name] = pack_chat(convs, self.tokenizer, seq_len, self.strategy, self.too_long, True, self.masked_band)
-                except LlmnbError as e: raise LlmnbError(f"chat data {self.source} ({name} split, seq_len={seq_len}): {e}") from None
+                except LlmnbError as e:
+                    msg, where = str(e), self.origins.get(name)
+                    if where: msg = re.sub(r"\bconversation (\d+)", lambda m: f"the conversation at {where[int(m.group(1))]}", msg)
+                    raise LlmnbError(f"chat data {self.source} ({name} split, seq_len={seq_len}): {msg}") from None
             self._packed[seq_len] = out
         return self._packed[seq_len]
 
@@ -143,8 +149,13 @@ def chat_corpus(arg: str,                 # PATH: a .jsonl file, or a directory 
     if p.is_dir():
         missing = [n for n in ("train.jsonl", "val.jsonl") if not (p / n).is_file()]
         if missing: raise LlmnbError(f"chat data directory {p} has no {' or '.join(missing)}; give chat:FILE.jsonl to split one file instead")
-        train, val, tdir = read_conversations(p / "train.jsonl"), read_conversations(p / "val.jsonl"), p
-    elif p.is_file(): (train, val), tdir = split_conversations(read_conversations(p), val_fraction, seed), p.parent
+        ot, ov = [], []
+        train, val, tdir = read_conversations(p / "train.jsonl", ot), read_conversations(p / "val.jsonl", ov), p
+    elif p.is_file():                         # the split shuffles: each conversation keeps its file line with it
+        o = []; c = read_conversations(p, o)
+        (tr, va), tdir = split_conversations(list(zip(c, o)), val_fraction, seed), p.parent
+        train, ot, val, ov = [x for x, _ in tr], [y for _, y in tr], [x for x, _ in va], [y for _, y in va]
     else: raise LlmnbError(f"chat data path {p} does not exist (data.source=chat:{arg})")
     tok = load_tokenizer(tdir) if (tdir / "tokenizer.json").is_file() else ByteTokenizer()
-    return ChatCorpus(train, val, tok, source=f"chat:{arg}", **kw)
+    c = ChatCorpus(train, val, tok, source=f"chat:{arg}", **kw); c.origins = {"train": ot, "val": ov}
+    return c

@@ -13,7 +13,8 @@ from ..core import LlmnbError, atomic_write, atomic_write_json
 from .tokenize import tokenizer_fingerprint
 
 # %% auto #0
-__all__ = ['load_texts', 'write_meta', 'tokenize_to_shards', 'TokenShards', 'save_rows', 'data_stats']
+__all__ = ['SHARD_DTYPES', 'MAX_SHARD_TOKENS', 'load_texts', 'write_meta', 'tokenize_to_shards', 'read_json_file',
+           'read_shard_meta', 'TokenShards', 'save_rows', 'data_stats']
 
 # %% ../../nbs/56_data.load.ipynb #2ab723ea
 _KINDS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".txt": "text", ".text": "text", ".md": "text"}
@@ -23,9 +24,11 @@ def _check_jsonl(path: Path, on_error: str, text_field: str,
                 ) -> tuple[list, list[str]]:
     "Parse a JSON Lines file line by line: (rows, problems as 'file:line: what')."
     rows, bad = [], []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:   # bytes that are not UTF-8 become U+DC80..U+DCFF
         for n, line in enumerate(f, 1):
             if not line.strip(): continue
+            if (c := next((i for i, ch in enumerate(line) if "\udc80" <= ch <= "\udcff"), None)) is not None:
+                bad.append(f"{path}:{n}: not UTF-8 text (byte 0x{ord(line[c]) - 0xdc00:02x} at column {c + 1}); save the file as UTF-8"); continue
             try:
                 r = json.loads(line)
                 if not isinstance(r, dict): raise ValueError(f"a row must be a JSON object, got {type(r).__name__}")
@@ -121,15 +124,61 @@ def tokenize_to_shards(texts,                     # a sequence of str (list, or 
     bar.close()
     return prog
 
+SHARD_DTYPES = ("uint8", "uint16", "int32", "uint32", "int64")   # the only dtypes a token shard may declare
+MAX_SHARD_TOKENS = 1 << 40                                           # more than any real shard; beyond it a size is corrupt
+
+def read_json_file(path, what: str = "JSON file") -> dict:
+    "A JSON object from `path`, or one LlmnbError naming the file when it is not UTF-8, not JSON, or not an object."
+    p = Path(path)
+    try: text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e: raise LlmnbError(f"{p} is not a valid {what}: not UTF-8 text ({e.reason} at byte {e.start}); "
+                                                     "regenerate it or remove it") from None
+    except OSError as e: raise LlmnbError(f"cannot read {what} {p}: {e.strerror or e}") from None
+    try: obj = json.loads(text)
+    except ValueError as e: raise LlmnbError(f"{p} is not a valid {what}: not JSON ({e}); regenerate it or remove it") from None
+    if not isinstance(obj, dict): raise LlmnbError(f"{p} is not a valid {what}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+def read_shard_meta(bin_path) -> dict:
+    "The `.meta.json` sidecar of token shard `bin_path`, validated against the file before anything memory-maps it."
+    b = Path(bin_path); side = b.with_name(b.name + ".meta.json")
+    if not side.is_file(): raise LlmnbError(f"token shard {b} has no sidecar {side.name}; re-tokenize the data")
+    m = read_json_file(side, "token-shard sidecar")
+    dt = m.get("dtype")
+    if not isinstance(dt, str) or dt not in SHARD_DTYPES:
+        raise LlmnbError(f"{side}: key 'dtype' is {dt!r}; allowed: {', '.join(SHARD_DTYPES)}")
+    n = m.get("n_tokens")
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_SHARD_TOKENS:
+        raise LlmnbError(f"{side}: key 'n_tokens' is {n!r}; allowed: an integer from 0 to {MAX_SHARD_TOKENS}")
+    if not b.is_file(): raise LlmnbError(f"token shard {b} (named by {side.name}) does not exist")
+    size, item = b.stat().st_size, np.dtype(dt).itemsize
+    if size != n * item:
+        raise LlmnbError(f"{side}: key 'n_tokens' is {n} ({dt}, {n * item} bytes), but {b.name} holds {size} bytes; "
+                         "the shard or its sidecar is truncated or corrupt: re-tokenize the data")
+    return m
+
+def _read_starts(path, n_tokens: int) -> np.ndarray:
+    "A shard's document offsets (`.idx.npy`, no pickles), checked: 1-D integers, increasing, within the shard."
+    try: s = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e: raise LlmnbError(f"document index {path} is not a plain .npy of integers ({e}); re-tokenize the data") from None
+    if s.ndim != 1 or s.dtype.kind not in "iu" or (len(s) and (s[0] < 0 or s[-1] > n_tokens or (np.diff(s) < 0).any())):
+        raise LlmnbError(f"document index {path} is corrupt (dtype {s.dtype}, shape {s.shape}): expected increasing integer "
+                         f"offsets within the shard's {n_tokens} tokens; re-tokenize the data")
+    return s
+
 class TokenShards:
-    "Read-only view of a shard set: memory-mapped token arrays and document offsets."
+    "Read-only view of a shard set: memory-mapped token arrays and document offsets (every sidecar validated first)."
     def __init__(self, out_dir, name: str = "train"):
         d = Path(out_dir); prog = d / f"{name}.progress.json"
         if not prog.exists(): raise LlmnbError(f"no {name} shards in {d} ({prog.name} missing); run tokenize_to_shards first")
-        self.progress = json.loads(prog.read_text())
-        self.meta = [json.loads((d / (f + ".meta.json")).read_text()) for f in self.progress["shards"]]
-        self.arrays = [np.memmap(d / f, dtype=m["dtype"], mode="r") for f, m in zip(self.progress["shards"], self.meta)]
-        self.starts = [np.load(d / f.replace(".bin", ".idx.npy")) for f in self.progress["shards"]]
+        self.progress = read_json_file(prog, "shard progress file")
+        shards = self.progress.get("shards")
+        if not isinstance(shards, list) or not all(isinstance(f, str) and f and Path(f).name == f for f in shards):
+            raise LlmnbError(f"{prog}: key 'shards' must be a list of shard file names in {d}, got {shards!r}")
+        self.meta = [read_shard_meta(d / f) for f in shards]
+        self.arrays = [np.memmap(d / f, dtype=m["dtype"], mode="r") if m["n_tokens"] else np.zeros(0, m["dtype"])
+                       for f, m in zip(shards, self.meta)]
+        self.starts = [_read_starts(d / f.replace(".bin", ".idx.npy"), m["n_tokens"]) for f, m in zip(shards, self.meta)]
     @property
     def n_tokens(self) -> int: return sum(len(a) for a in self.arrays)
     @property
@@ -169,7 +218,7 @@ def data_stats(path) -> dict:
     if not metas: raise LlmnbError(f"no .meta.json sidecars under {path}")
     per, totals = {}, {"files": 0, "rows": 0, "tokens": 0, "docs": 0}
     for f in metas:
-        m = json.loads(f.read_text()); totals["files"] += 1
+        m = read_json_file(f, "lineage sidecar"); totals["files"] += 1
         gl = m.get("generators") or [m["generator"] | {"rows": m.get("n_rows", 0)}] if (m.get("generators") or m.get("generator")) else [{"id": None, "version": None}]
         for g in gl:
             key = f"{g.get('id')}@{g.get('version')}" if g.get("id") else f"({m.get('kind', 'unknown')})"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from ..core import LlmnbError
 
 # %% auto #0
-__all__ = ['GENERATORS', 'Generator', 'register', 'generate', 'verify', 'to_conversation', 'run_program', 'simulate_market',
-           'Curriculum']
+__all__ = ['GENERATORS', 'MAX_PROGRAM_CHARS', 'MAX_PROGRAM_OPS', 'MAX_INT_BITS', 'Generator', 'register', 'generate', 'verify',
+           'to_conversation', 'run_program', 'simulate_market', 'Curriculum']
 
 # %% ../../nbs/55_data.synth.ipynb #b39e5c37
 @dataclass
@@ -71,13 +71,47 @@ def to_conversation(row: dict) -> list[dict]:
 _OK_NODES = (ast.Module, ast.Expression, ast.Assign, ast.AugAssign, ast.Expr, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name,
              ast.Load, ast.Store, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.USub)
 
+MAX_PROGRAM_CHARS = 100_000  # a verifier program longer than this is refused before parsing
+MAX_PROGRAM_OPS = 10_000     # arithmetic operations one program may perform
+MAX_INT_BITS = 1024          # no intermediate value may need more bits (a generated answer needs a few dozen)
+
+_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+           ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b}
+
 def run_program(src: str) -> int:
-    "Execute an arithmetic-only program (no calls, no attributes, no builtins); returns its `answer`."
+    "Execute an arithmetic-only program (integers; no calls, attributes or builtins), bounded in size, operations and integer size; returns its `answer`."
+    if len(src) > MAX_PROGRAM_CHARS: raise LlmnbError(f"program of {len(src):,} characters exceeds MAX_PROGRAM_CHARS={MAX_PROGRAM_CHARS:,}")
     tree = ast.parse(src)
     for node in ast.walk(tree):
         if not isinstance(node, _OK_NODES): raise LlmnbError(f"program uses {type(node).__name__}, which is not allowed: {src!r}")
-    env = {}
-    exec(compile(tree, "<synth>", "exec"), {"__builtins__": {}}, env)
+    env, ops = {}, 0
+    def ev(n):
+        nonlocal ops
+        if isinstance(n, ast.Constant):
+            if type(n.value) is not int: raise LlmnbError(f"program constant {n.value!r} is not an integer")
+            v = n.value
+        elif isinstance(n, ast.Name):
+            if n.id not in env: raise LlmnbError(f"program reads '{n.id}' before assigning it")
+            v = env[n.id]
+        elif isinstance(n, ast.UnaryOp): v = -ev(n.operand)
+        else:
+            a, b = ev(n.left), ev(n.right); ops += 1
+            if ops > MAX_PROGRAM_OPS: raise LlmnbError(f"program exceeds MAX_PROGRAM_OPS={MAX_PROGRAM_OPS:,} operations")
+            if isinstance(n.op, ast.Mult) and a.bit_length() + b.bit_length() > MAX_INT_BITS + 1:   # refused before computing it
+                raise LlmnbError(f"program computes a product of more than MAX_INT_BITS={MAX_INT_BITS} bits")
+            v = _BINOPS[type(n.op)](a, b)
+        if v.bit_length() > MAX_INT_BITS: raise LlmnbError(f"program computes an integer of more than MAX_INT_BITS={MAX_INT_BITS} bits")
+        return v
+    for s in tree.body:
+        if isinstance(s, ast.Expr): ev(s.value); continue
+        if isinstance(s, ast.AugAssign):
+            v = ev(ast.BinOp(ast.Name(s.target.id, ast.Load()), s.op, s.value)) if isinstance(s.target, ast.Name) else None
+            env[s.target.id] = v; continue
+        v = ev(s.value)
+        for t in s.targets:
+            if not isinstance(t, ast.Name): raise LlmnbError(f"program assigns to {type(t).__name__}, only to names")
+            env[t.id] = v
+    if "answer" not in env: raise LlmnbError("program assigns no 'answer'")
     return env["answer"]
 
 @register("arith", 1, {"level": 2})

@@ -89,7 +89,13 @@ def load_eval_ids(path,           # token-shard directory, .npy of ids, or a tex
     elif p.stat().st_size == 0 or (p.suffix in (".txt", ".jsonl", ".json") and _is_blank(p)):
         raise LlmnbError(f"eval file {p} is empty; give a file with held-out text (or token ids)")
     elif p.suffix == ".npy":
-        ids = torch.from_numpy(np.load(p).astype(np.int64)).flatten()
+        try: arr = np.load(p, allow_pickle=False)          # a pickled (object) array would run code on load: refused
+        except (ValueError, OSError, EOFError) as e:
+            raise LlmnbError(f"eval data {p} is not a plain .npy array of token ids ({e}); "
+                             "save the ids with np.save(path, np.asarray(ids, dtype=np.int64))") from None
+        if arr.dtype.kind not in "iu":
+            raise LlmnbError(f"eval data {p} holds {arr.dtype} values, not integer token ids; save the ids as an integer array")
+        ids = torch.from_numpy(arr.astype(np.int64)).flatten()
     elif p.suffix in TEXT_SUFFIXES:
         from llmnb.data.load import load_texts
         texts = [t for t in load_texts(p)["text"] if t]
@@ -112,7 +118,7 @@ def _targets(batches) -> torch.Tensor:
 
 def evaluate_run(run_dir,                       # run directory
                  data=None,                     # eval data path (None: the run's own validation split)
-                 seq_len: int | None = None,    # window length (default: the model's max_seq_len)
+                 seq_len: int | None = None,    # window length (default: the run's train.seq_len, what it trained and validated at)
                  batch_size: int = 8,           # windows per forward pass
                  max_tokens: int | None = None, # evaluate only the first max_tokens held-out ids
                  device: str = "auto",
@@ -127,7 +133,8 @@ def evaluate_run(run_dir,                       # run directory
         ids, what = _stream_ids(corpus.val), f"validation split of data.source={cfg.data.source!r}"
         if ids is not None: check_ids(ids, V, "the run's validation split")
     else: ids, what = load_eval_ids(data, tok, V), str(data)
-    seq_len = seq_len or cfg.model.max_seq_len
+    train_T = cfg.train.seq_len                 # the window the run trained and validated at: comparable with its val_loss
+    seq_len = seq_len or train_T
     if ids is not None:
         if max_tokens: ids = ids[:max_tokens]
         res = evaluate_lm(model, ids, tok, seq_len=seq_len, batch_size=batch_size)
@@ -144,7 +151,7 @@ def evaluate_run(run_dir,                       # run directory
            "tokenizer": tokenizer_fingerprint(tok), "val_loss": res["loss"], "ppl": res["ppl"], "bpb": res["bpb"],
            "tokens": res["tokens"], "bytes": res["bytes"], "seq_len": res["seq_len"],
            "baseline": {k: base[k] for k in ("name", "loss", "ppl", "bpb", "train_entropy", "uniform_loss", "uniform_bpb")},
-           "ledger_val_loss": run["ledger"].get("val_loss"),
+           "train_seq_len": train_T, "ledger_val_loss": run["ledger"].get("val_loss"),
            "seconds": round(time.perf_counter() - t0, 3), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     if write:
         name = "eval.json" if data is None else f"eval_{Path(data).stem or Path(data).name}.json"
@@ -157,8 +164,13 @@ def format_eval(res: dict) -> str:
     rows = [("loss (nats/token)", res["val_loss"], b["loss"], b["uniform_loss"]),
             ("perplexity", res["ppl"], b["ppl"], math.exp(b["uniform_loss"])),
             ("bits per byte", res["bpb"], b["bpb"], b["uniform_bpb"])]
+    T, tT, lv = res["seq_len"], res.get("train_seq_len"), res.get("ledger_val_loss")
+    own = f"{lv:.4f} (step {res['step']}, windows of {tT})" if isinstance(lv, (int, float)) else "not recorded"
+    window = (f"windows of {T} tokens = the run's train.seq_len; the run's own last validation loss: {own}" if tT in (None, T) else
+              f"windows of {T} tokens (--seq-len), NOT the run's train.seq_len={tT}: not comparable with the run's own last "
+              f"validation loss {own}")
     lines = [f"{res['run_dir']}  {res['checkpoint']} (step {res['step']})",
-             f"held-out: {res['data']}: {res['tokens']:,} tokens, {res['bytes']:,} bytes, windows of {res['seq_len']}",
+             f"held-out: {res['data']}: {res['tokens']:,} tokens, {res['bytes']:,} bytes", window,
              f"{'':18} {'model':>10} {'unigram':>10} {'uniform':>10}"]
     lines += [f"{n:18} {m:10.4f} {u:10.4f} {f:10.4f}" for n, m, u, f in rows]
     if "path" in res: lines.append(f"wrote {res['path']}")

@@ -391,7 +391,9 @@ def selective_scan(u: torch.Tensor,          # (batch, dim, L) input
     if delta_softplus: dt = F.softplus(dt)
     B4, C4 = [(x if x.dim() == 4 else x[:, None]).to(cdt).expand(bsz, G, N, L).contiguous() for x in (B, C)]
     scan = _ChunkedScan if be == "chunked" else _TritonScan
-    out, last = scan.apply(uc.contiguous(), dt.contiguous(), A.to(cdt).contiguous(), B4, C4)
+    Ac = A.to(cdt)
+    if be == "chunked": Ac = Ac.clamp(min=torch.finfo(cdt).min)   # A = -inf: exp(dt A) = 0 still, but a padded step's 0 * A is 0, not NaN
+    out, last = scan.apply(uc.contiguous(), dt.contiguous(), Ac.contiguous(), B4, C4)
     if D is not None: out = torch.addcmul(out, D.to(cdt)[:, None], uc)
     if z is not None: out = out * F.silu(z.to(cdt))
     out = out.to(u.dtype)

@@ -78,14 +78,20 @@ def _wkv6_chunked(r, k, v, w, u, scale, S0):
     N = -(-T // C); pad = N * C - T
     if pad: r, k, w, v = (F.pad(x, (0, 0, 0, pad)) for x in (r, k, w, v))
     r, k, w = (x.reshape(B, H, N, C, K) for x in (r, k, w)); v = v.reshape(B, H, N, C, V)
-    Ain = w.cumsum(3)                                        # A_i: inclusive cumulative log-decay, <= 0
+    zero = torch.isneginf(w)                                 # a decay of exactly 0 (log-decay -inf): the state is wiped
+    if not zero.any(): zero = None
+    else: Zin = zero.to(w.dtype).cumsum(3); Zex, Zlast = Zin - zero.to(w.dtype), Zin[:, :, :, -1:]; w = w.masked_fill(zero, 0.0)
+    Ain = w.cumsum(3)                                        # A_i: inclusive cumulative log-decay, <= 0 (finite part)
     Aex, Alast = Ain - w, Ain[:, :, :, -1:]                  # A_{i-1}; A_{C-1}
     causal = torch.ones(C, C, dtype=torch.bool, device=r.device).tril(-1)   # pairs j < i
-    E = (Aex[..., :, None, :] - Ain[..., None, :, :]).masked_fill(~causal[..., None], float("-inf")).exp()  # (B,H,N,i,j,K)
+    keep = causal[..., None] if zero is None else causal[..., None] & (Zex[..., :, None, :] == Zin[..., None, :, :])
+    E = (Aex[..., :, None, :] - Ain[..., None, :, :]).masked_fill(~keep, float("-inf")).exp()  # (B,H,N,i,j,K)
     P = torch.matmul(E * k[..., None, :, :], r[..., None]).squeeze(-1)       # scores sum_c r_ic k_jc e^{A_{i-1,c}-A_{j,c}}
     bonus = (r * u[:, None, None, :] * k).sum(-1, keepdim=True)             # r_i . (u * k_i)
-    U = (k * torch.exp(Alast - Ain)).transpose(-1, -2) @ v                  # each chunk's contribution to its end state
-    dec = torch.exp(Alast).transpose(-1, -2)                                 # (B, H, N, K, 1) total decay of a chunk
+    gone = lambda x, z: x if zero is None else x.masked_fill(z, float("-inf"))   # a zero decay on the way: exp(-inf) = 0
+    U = (k * torch.exp(gone(Alast - Ain, None if zero is None else Zlast > Zin))).transpose(-1, -2) @ v   # each chunk's contribution to its end state
+    dec = torch.exp(gone(Alast, None if zero is None else Zlast > 0)).transpose(-1, -2)   # (B, H, N, K, 1) total decay of a chunk
+    if zero is not None: Aex = Aex.masked_fill(Zex > 0, float("-inf"))       # the state entering the chunk is gone by step i
     S, starts = S0, []
     for n in range(N):                                                       # the carry, chunk to chunk
         starts.append(S)

@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/viz.report.html.md"""
 
 # %% ../../nbs/70_viz.report.ipynb #0ee2b6fc
 from __future__ import annotations
-import html, json
+import html, json, re
 from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -153,7 +153,8 @@ def _summary_rows(name: str, recs: list[dict], cfg: dict) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 def write_report(run_dirs,            # one run directory or a list of them (overlaid)
-                 out=None,            # output file (default: <first run>/report.html)
+                 out=None,            # output file (default: <run>/report.html for one run; for several, a new
+                                      # report_<a>_vs_<b>[_N].html in the current directory, never a run's own report)
                 ) -> Path:
     "Write a self-contained HTML report (plotly.js inlined) for one or more runs; returns its path."
     run_dirs = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(r) for r in run_dirs]
@@ -183,4 +184,8 @@ def write_report(run_dirs,            # one run directory or a list of them (ove
             f"</head><body><h1>llmnb run report</h1><table><tr>{head}</tr>{''.join(rows)}</table>"
             "<p>Validation loss is measured on held-out documents. Loss is in nats per token (per byte for the byte tokenizer).</p>"
             f"{body}</body></html>")
+    if out is None and len(run_dirs) > 1:          # an overlay never replaces a run's own report.html
+        stem = "report_" + "_vs_".join(re.sub(r"[^A-Za-z0-9._-]+", "-", r.resolve().name) for r in run_dirs)[:120]
+        out, i = Path(f"{stem}.html"), 1
+        while out.exists(): i += 1; out = Path(f"{stem}_{i}.html")
     return atomic_write(Path(out) if out else run_dirs[0] / "report.html", page)
