@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="write report.html for one or more runs (overlaid)",
                        description="Write a self-contained HTML report (plotly, works offline) from run directories.")
     r.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories; with several, curves are overlaid")
-    r.add_argument("--out", metavar="FILE", help="output HTML (default: FIRST_RUN_DIR/report.html)")
+    r.add_argument("--out", metavar="FILE", help="output HTML (default: RUN_DIR/report.html for one run; a new report_A_vs_B.html in the current directory for several)")
     b = sub.add_parser("bench", help="run a benchmark and write bench/results/NAME.json",
                        description="Run one benchmark; every figure is also reported as a ratio to a baseline measured in the same run.")
     b.add_argument("name", metavar="NAME", help=f"benchmark name: {', '.join(BENCHMARKS)}")
@@ -178,7 +178,11 @@ def cmd_train(a) -> int:
 def cmd_report(a) -> int:
     "The `report` subcommand."
     from llmnb.viz.report import write_report
-    out = write_report(a.run_dirs, a.out)
+    own = len(a.run_dirs) == 1 and not a.out and Path(a.run_dirs[0]).is_dir()   # it writes into the run: lock it
+    if own: lock_run_dir(a.run_dirs[0])
+    try: out = write_report(a.run_dirs, a.out)
+    finally:
+        if own: unlock_run_dir(a.run_dirs[0])
     what = f"overlay of {len(a.run_dirs)} runs" if len(a.run_dirs) > 1 else "report"
     print(f"report: {out} ({what}; written to {Path(out).resolve()})"); return 0
 
