@@ -79,7 +79,7 @@ def _wkv6_chunked(r, k, v, w, u, scale, S0):
     if pad: r, k, w, v = (F.pad(x, (0, 0, 0, pad)) for x in (r, k, w, v))
     r, k, w = (x.reshape(B, H, N, C, K) for x in (r, k, w)); v = v.reshape(B, H, N, C, V)
     zero = torch.isneginf(w)                                 # a decay of exactly 0 (log-decay -inf): the state is wiped
-    if not zero.any(): zero = None
+    if w.device.type == "meta" or not zero.any(): zero = None    # (meta tensors, traced for memory estimates, hold no values)
     else: Zin = zero.to(w.dtype).cumsum(3); Zex, Zlast = Zin - zero.to(w.dtype), Zin[:, :, :, -1:]; w = w.masked_fill(zero, 0.0)
     Ain = w.cumsum(3)                                        # A_i: inclusive cumulative log-decay, <= 0 (finite part)
     Aex, Alast = Ain - w, Ain[:, :, :, -1:]                  # A_{i-1}; A_{C-1}
