@@ -226,6 +226,10 @@ VALIDATION = [
          batch_size=8, seq_len=256, optimizer="muon", checkpointing=True),
     dict(name="RM adamw8bit", cfg=dict(vocab_size=264, d_model=256, n_layers=4, n_heads=4, pattern="RM", d_state=16, max_seq_len=256),
          batch_size=8, seq_len=256, optimizer="adamw8bit", checkpointing=False),
+    dict(name="SA adamw", cfg=dict(vocab_size=264, d_model=256, n_layers=4, n_heads=4, pattern="SA", d_state=16, max_seq_len=256),
+         batch_size=8, seq_len=256, optimizer="adamw", checkpointing=False),
+    dict(name="GA muon", cfg=dict(vocab_size=264, d_model=256, n_layers=4, n_heads=4, pattern="GA", max_seq_len=256),
+         batch_size=8, seq_len=256, optimizer="muon", checkpointing=False),
 ]
 
 def validate_estimates(configs: list = VALIDATION, device: str = "cpu", steps: int = 3) -> list[dict]:
