@@ -14,8 +14,8 @@ if sys.version_info >= (3, 11): import tomllib
 else: import tomli as tomllib
 
 # %% auto #0
-__all__ = ['get_device', 'get_dtype', 'LlmnbError', 'ConfigError', 'Config', 'load_toml', 'parse_value', 'apply_overrides',
-           'current_umask', 'atomic_write', 'atomic_write_json']
+__all__ = ['get_device', 'get_dtype', 'LlmnbError', 'ConfigError', 'check_tensors', 'Config', 'load_toml', 'parse_value',
+           'apply_overrides', 'current_umask', 'atomic_write', 'atomic_write_json']
 
 # %% ../nbs/01_core.ipynb #8a405908
 def get_device(pref: str = "auto", # "auto", or any torch device string ("cpu", "cuda", "cuda:1", "mps")
@@ -51,6 +51,17 @@ class LlmnbError(Exception):
 
 class ConfigError(LlmnbError, ValueError):
     "A config key, type or value that is not valid."
+
+# %% ../nbs/01_core.ipynb #ct678422
+def check_tensors(**named) -> dict:
+    "The given (non-None) arguments, checked to be floating-point tensors on one device; LlmnbError naming the first that is not."
+    named = {name: t for name, t in named.items() if t is not None}
+    for name, t in named.items():
+        if not isinstance(t, torch.Tensor): raise LlmnbError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if not t.is_floating_point(): raise LlmnbError(f"{name} has dtype {t.dtype}; expected a floating-point dtype (float32, bfloat16, float16 or float64)")
+    if len({t.device for t in named.values()}) > 1:
+        raise LlmnbError("all tensors must be on one device; got " + ", ".join(f"{name} on {t.device}" for name, t in named.items()))
+    return named
 
 # %% ../nbs/01_core.ipynb #41f3aaa7
 def _type_name(t) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools, importlib.util
 import torch
 import torch.nn.functional as F
-from ..core import LlmnbError
+from ..core import LlmnbError, check_tensors
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'gated_delta_rule_ref', 'fla_status', 'gated_delta_rule']
@@ -20,13 +20,7 @@ CHUNK_SIZE = 64   # default time steps per chunk of the chunked algorithm
 
 def _check_inputs(q, k, v, g, beta, initial_state=None):
     "Validate the arguments of `gated_delta_rule`; returns (B, T, H, K, V)."
-    named = {"q": q, "k": k, "v": v, "g": g, "beta": beta, "initial_state": initial_state}
-    named = {n: t for n, t in named.items() if t is not None}
-    for n, t in named.items():
-        if not isinstance(t, torch.Tensor): raise LlmnbError(f"{n} must be a torch.Tensor, got {type(t).__name__}")
-        if not t.is_floating_point(): raise LlmnbError(f"{n} has dtype {t.dtype}; expected a floating-point dtype (float32, bfloat16, float16 or float64)")
-    if len({t.device for t in named.values()}) > 1:
-        raise LlmnbError("all tensors must be on one device; got " + ", ".join(f"{n} on {t.device}" for n, t in named.items()))
+    check_tensors(q=q, k=k, v=v, g=g, beta=beta, initial_state=initial_state)
     if q.dim() != 4 or 0 in q.shape: raise LlmnbError(f"q has shape {tuple(q.shape)}; expected (B, T, H, K) with every size >= 1")
     B, T, H, K = q.shape
     if k.shape != q.shape: raise LlmnbError(f"k has shape {tuple(k.shape)}; expected (B, T, H, K) = {tuple(q.shape)}, like q")

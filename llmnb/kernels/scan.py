@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools, threading
 import torch
 import torch.nn.functional as F
-from ..core import LlmnbError
+from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
 
 # %% auto #0
@@ -18,18 +18,9 @@ __all__ = ['BACKENDS', 'CHUNK_SIZE', 'GROUP_ELEMS', 'selective_scan_ref', 'selec
 # %% ../../nbs/11_kernels.scan.ipynb #daf2f877
 BACKENDS = ("auto", "ref", "chunked", "triton", "cuda")
 
-def _check_tensors(**named):
-    "Every given argument is a floating-point tensor, all on one device."
-    named = {k: t for k, t in named.items() if t is not None}
-    for k, t in named.items():
-        if not isinstance(t, torch.Tensor): raise LlmnbError(f"{k} must be a torch.Tensor, got {type(t).__name__}")
-        if not t.is_floating_point(): raise LlmnbError(f"{k} has dtype {t.dtype}; expected a floating-point dtype (float32, bfloat16, float16 or float64)")
-    if len({t.device for t in named.values()}) > 1:
-        raise LlmnbError("all tensors must be on one device; got " + ", ".join(f"{k} on {t.device}" for k, t in named.items()))
-
 def _check_inputs(u, delta, A, B, C, D=None, z=None, delta_bias=None):
     "Validate the arguments of `selective_scan`; returns (batch, dim, L, N, groups)."
-    _check_tensors(u=u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias)
+    check_tensors(u=u, delta=delta, A=A, B=B, C=C, D=D, z=z, delta_bias=delta_bias)
     if u.dim() != 3 or 0 in u.shape: raise LlmnbError(f"u has shape {tuple(u.shape)}; expected (batch, dim, L) with dim >= 1 and L >= 1")
     bsz, dim, L = u.shape
     if delta.shape != u.shape: raise LlmnbError(f"delta has shape {tuple(delta.shape)}; expected (batch, dim, L) = {tuple(u.shape)}, like u")
@@ -412,7 +403,7 @@ def selective_state_update(state: torch.Tensor,   # (batch, dim, N) state before
                            dt_softplus: bool = False,   # apply softplus to dt (after the bias)
                           ):
     "One step of the selective scan for recurrent decoding: returns (y (batch, dim), new_state (batch, dim, N))."
-    _check_tensors(state=state, x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias)
+    check_tensors(state=state, x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias)
     if state.dim() != 3 or 0 in state.shape: raise LlmnbError(f"state has shape {tuple(state.shape)}; expected (batch, dim, N) with dim, N >= 1")
     bsz, dim, N = state.shape
     for k, t, want, name in (("x", x, (bsz, dim), "(batch, dim)"), ("dt", dt, (bsz, dim), "(batch, dim)"), ("z", z, (bsz, dim), "(batch, dim)"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import torch
 import torch.nn.functional as F
-from ..core import LlmnbError
+from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
 
 # %% auto #0
@@ -23,13 +23,7 @@ def _shape(t) -> tuple: return tuple(t.shape)
 
 def _check_inputs(x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, chunk_size=None):
     "Validate the arguments of `ssd_scan`; returns (batch, L, heads, head_dim, groups, N)."
-    named = {k: t for k, t in dict(x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states).items()
-             if t is not None}
-    for k, t in named.items():
-        if not isinstance(t, torch.Tensor): raise LlmnbError(f"{k} must be a torch.Tensor, got {type(t).__name__}")
-        if not t.is_floating_point(): raise LlmnbError(f"{k} has dtype {t.dtype}; expected a floating-point dtype (float32, bfloat16, float16 or float64)")
-    if len({t.device for t in named.values()}) > 1:
-        raise LlmnbError("all tensors must be on one device; got " + ", ".join(f"{k} on {t.device}" for k, t in named.items()))
+    check_tensors(x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states)
     if x.dim() != 4 or 0 in x.shape:
         raise LlmnbError(f"x has shape {_shape(x)}; expected (batch, L, heads, head_dim) with every size >= 1")
     b, L, h, p = x.shape

@@ -8,7 +8,7 @@ Docs: https://llmnb.github.io/llmnb/kernels.wkv.html.md"""
 from __future__ import annotations
 import torch
 import torch.nn.functional as F
-from ..core import LlmnbError
+from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
 
 # %% auto #0
@@ -19,13 +19,7 @@ BACKENDS = ("auto", "ref", "chunked", "triton")
 
 def _check_inputs(r, k, v, w, u, initial_state=None):
     "Validate the arguments of `wkv6`; returns (B, H, T, K, V)."
-    named = {"r": r, "k": k, "v": v, "w": w, "u": u, "initial_state": initial_state}
-    named = {n: t for n, t in named.items() if t is not None}
-    for n, t in named.items():
-        if not isinstance(t, torch.Tensor): raise LlmnbError(f"{n} must be a torch.Tensor, got {type(t).__name__}")
-        if not t.is_floating_point(): raise LlmnbError(f"{n} has dtype {t.dtype}; expected a floating-point dtype (float32, bfloat16, float16 or float64)")
-    if len({t.device for t in named.values()}) > 1:
-        raise LlmnbError("all tensors must be on one device; got " + ", ".join(f"{n} on {t.device}" for n, t in named.items()))
+    check_tensors(r=r, k=k, v=v, w=w, u=u, initial_state=initial_state)
     if r.dim() != 4 or 0 in r.shape: raise LlmnbError(f"r has shape {tuple(r.shape)}; expected (B, H, T, K) with every size >= 1")
     B, H, T, K = r.shape
     if k.shape != r.shape: raise LlmnbError(f"k has shape {tuple(k.shape)}; expected (B, H, T, K) = {tuple(r.shape)}, like r")
