@@ -54,6 +54,7 @@ def grpo_loss(logps: torch.Tensor,      # (B, C) log pi_theta of the completion 
               loss_type: str = "grpo",  # grpo | bnpo | dr_grpo | dapo
               max_completion_length: int | None = None, # dr_grpo's constant normalizer (default: C)
               kl_is_correction: bool = False, # multiply the KL by the ratio (DeepSeek-V3.2's unbiased KL gradient; TRL's default)
+              num_items=None,           # dapo: divide the token sum by this (the whole batch's token count per micro-batch, as TRL); None: this batch's
              ) -> tuple[torch.Tensor, dict]:
     "Clipped GRPO surrogate loss with optional k3 KL, aggregated per `loss_type`; returns (loss, stats)."
     if loss_type not in LOSS_TYPES: raise LlmnbError(f"loss_type must be one of {', '.join(LOSS_TYPES)}, got {loss_type!r}")
@@ -73,7 +74,8 @@ def grpo_loss(logps: torch.Tensor,      # (B, C) log pi_theta of the completion 
         per_tok = per_tok + beta * (kl * ratio if kl_is_correction else kl)
     n_tok = mask.sum().clamp(min=1.0)
     if loss_type == "grpo": loss = ((per_tok * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
-    elif loss_type in ("bnpo", "dapo"): loss = (per_tok * mask).sum() / n_tok
+    elif loss_type == "bnpo": loss = (per_tok * mask).sum() / n_tok
+    elif loss_type == "dapo": loss = (per_tok * mask).sum() / (n_tok if num_items is None else torch.as_tensor(num_items).clamp(min=1.0))
     else: loss = (per_tok * mask).sum() / (logps.shape[0] * (max_completion_length or logps.shape[1]))
     with torch.no_grad():
         lo, hi = (ratio < 1 - eps_low) & (adv < 0), (ratio > 1 + eps_high) & (adv > 0)
@@ -81,7 +83,7 @@ def grpo_loss(logps: torch.Tensor,      # (B, C) log pi_theta of the completion 
         stats = {"clip_low": mm(lo), "clip_high": mm(hi), "clip_frac": mm(lo | hi), "kl": mm(kl) if kl is not None else 0.0}
     return loss, stats
 
-# %% ../../nbs/911_rl.grpo.ipynb #b0fe68c6
+# %% ../../nbs/911_rl.grpo.ipynb #2fa31a0c
 def logits_of(model: nn.Module, ids: torch.Tensor) -> torch.Tensor:
     "Logits (B, T, V) from an llmnb LM, a Hugging Face causal LM, or a module returning the tensor."
     out = model(ids)
@@ -121,7 +123,7 @@ def cut_at_stop(comp: torch.Tensor, stop_ids: list[int]) -> tuple[torch.Tensor, 
     mask = torch.arange(comp.shape[1], device=comp.device)[None] < n[:, None]
     return mask.float(), n, ~has
 
-# %% ../../nbs/911_rl.grpo.ipynb #63c4bbc0
+# %% ../../nbs/911_rl.grpo.ipynb #0e945bdc
 def add_lora(model: nn.Module, r: int = 8, alpha: int = 16,
              targets=None,             # module names to adapt (default: `finetune.lora.lora_targets`, as SFT uses; else every Linear but the head)
             ) -> nn.Module:
@@ -149,7 +151,7 @@ def reference_mode(model: nn.Module):
         for m in layers: m.enable_adapters(True)
         for n, p in model.named_parameters(): p.requires_grad_("lora_" in n)   # enable_adapters re-enables grads
 
-# %% ../../nbs/911_rl.grpo.ipynb #cda2710a
+# %% ../../nbs/911_rl.grpo.ipynb #5b8c4de6
 def _lm_generate(model, ids, max_new_tokens, temperature, generator):
     return model.generate(ids, max_new_tokens=max_new_tokens, temperature=temperature, generator=generator if temperature > 0 else None)
 
@@ -194,7 +196,7 @@ def check_problems(problems: list) -> list[dict]:
 # DDP wrapper (gradients averaged across processes), the step's record gathers rewards and lengths from every process — and
 # two processes compute what one process with `grad_accum = 2` computes (`tests/test_ddp.py` checks it).
 
-# %% ../../nbs/911_rl.grpo.ipynb #91608d58
+# %% ../../nbs/911_rl.grpo.ipynb #8b299baa
 class GRPOStep(Step):
     "GRPO as a step of the Learner: sample G completions per problem, score them, clipped group-relative policy updates."
     monitor, higher_is_better = "eval_reward", True
@@ -325,6 +327,9 @@ class GRPOStep(Step):
         rewards, comps = self.score_groups(groups)
         adv = group_advantages(rewards, g.group_size, g.scale_rewards).to(self.device)
         n = per * g.group_size
+        tokens = torch.cat([x["mask"] for x in groups]).sum()
+        if L.world > 1: dist.all_reduce(tokens)                  # the whole step's completion tokens (DAPO's normalizer, as TRL)
+        num_items = tokens / (n_micro * L.world)
         for m, part in enumerate(micro):
             part["adv"] = adv[m * n:(m + 1) * n]
             part["mask"] = torch.cat([x["mask"] for x in part["groups"]])
@@ -333,13 +338,15 @@ class GRPOStep(Step):
                 if self.ref is not None: part["ref"] = self._logps(part["groups"], self.ref)
                 else:
                     with reference_mode(self.model): part["ref"] = self._logps(part["groups"])
-        return {"groups": groups, "rewards": rewards, "comps": comps, "gen_s": gen_s, "micro": micro, "stats": [None] * n_micro}
+        return {"groups": groups, "rewards": rewards, "comps": comps, "gen_s": gen_s, "micro": micro, "stats": [None] * n_micro,
+                "num_items": num_items}
 
     def loss(self, prep: dict, step: int, micro: int) -> torch.Tensor:
         "The clipped policy loss of micro-batch `micro`; its first call's log-probabilities are pi_old."
         g, m = self.cfg, prep["micro"][micro]
         lp = self._logps(m["groups"], self.L.fwd)          # through DDP when there are several processes
-        loss, stats = grpo_loss(lp, m["old"], m["adv"], m["mask"], m["ref"], g.beta, g.epsilon_low, g.epsilon_high, g.loss_type, g.max_new_tokens)
+        loss, stats = grpo_loss(lp, m["old"], m["adv"], m["mask"], m["ref"], g.beta, g.epsilon_low, g.epsilon_high, g.loss_type,
+                                g.max_new_tokens, num_items=prep["num_items"])
         if m["old"] is None: m["old"] = lp.detach()
         prep["stats"][micro] = stats
         return loss
@@ -389,7 +396,7 @@ class GRPOStep(Step):
                               for i, x in enumerate(groups[:n_show])]
         return out
 
-# %% ../../nbs/911_rl.grpo.ipynb #d98e2fb0
+# %% ../../nbs/911_rl.grpo.ipynb #2304bdf3
 @dataclass
 class GRPOConfig(GRPOSettings):
     "GRPO settings for the Python API: the [grpo] table plus the optimizer and loop settings of a small run."
@@ -416,7 +423,7 @@ class GRPOConfig(GRPOSettings):
                  "seed": self.seed, "device": device, "dtype": "float32", "diagnostics": "none"}
         return RunConfig.from_dict({"name": name, "task": "grpo", "grpo": settings, "optim": optim, "train": train})
 
-# %% ../../nbs/911_rl.grpo.ipynb #3fbfc4ed
+# %% ../../nbs/911_rl.grpo.ipynb #99ef5103
 class GRPOTrainer:
     "GRPO on a causal LM with verifiable rewards, from Python objects; a Learner with the GRPO step runs it."
     def __init__(self, model: nn.Module,     # llmnb LM or Hugging Face causal LM (forward(input_ids) -> logits)
