@@ -33,7 +33,8 @@ def _check_inputs(q, k, v, g, beta, initial_state=None):
     if initial_state is not None and tuple(initial_state.shape) != (B, H, K, V):
         raise LlmnbError(f"initial_state has shape {tuple(initial_state.shape)}; expected (B, H, K, V) = {(B, H, K, V)}")
     if g.device.type != "meta":   # (no data to check on the meta device)
-        if not bool(torch.isfinite(g).all()): raise LlmnbError(f"g (the log-decay) has non-finite entries; it must be finite and <= 0")
+        if bool((torch.isnan(g) | torch.isposinf(g)).any()):
+            raise LlmnbError("g (the log-decay) has NaN or +inf entries; it must be <= 0 (-inf is allowed: a decay of exactly 0 wipes the state)")
         if bool((g > 0).any()):
             raise LlmnbError(f"g (the log-decay) has positive entries (max {g.max().item():.3g}); it must be <= 0, e.g. "
                              "g = -exp(A_log) * softplus(x): a decay exp(g) > 1 makes the state grow without bound")
@@ -84,16 +85,23 @@ def _chunked(q, k, v, g, beta, scale, S0, chunk_size: int = CHUNK_SIZE):
         g, beta = F.pad(g, (0, pad)), F.pad(beta, (0, pad))
     q, k, v = q.reshape(B, H, N, C, K), k.reshape(B, H, N, C, K), v.reshape(B, H, N, C, V)
     g, beta = g.reshape(B, H, N, C), beta.reshape(B, H, N, C)
-    G64 = g.to(torch.float64).cumsum(-1)                              # inclusive cumulative log-decay, <= 0, summed in float64
+    zero = torch.isneginf(g)                                          # a decay of exactly 0 (g = -inf): the state is wiped at that step
+    if g.device.type == "meta" or not bool(zero.any()): zero = None   # (meta tensors, traced for memory estimates, hold no values)
+    else: Z = zero.to(torch.int32).cumsum(-1); g = g.masked_fill(zero, 0.0)   # Z_i: zero decays in steps 0..i of the chunk
+    G64 = g.to(torch.float64).cumsum(-1)                              # inclusive cumulative log-decay, <= 0, summed in float64 (finite part)
     G = G64.to(q.dtype)
     causal = torch.ones(C, C, dtype=torch.bool, device=q.device).tril()   # pairs j <= i
-    D = (G64[..., :, None] - G64[..., None, :]).to(q.dtype).masked_fill(~causal, float("-inf")).exp()   # exp(G_i - G_j), 0 above the diagonal
+    keep = causal if zero is None else causal & (Z[..., :, None] == Z[..., None, :])   # ... with no zero decay in steps j+1..i
+    D = (G64[..., :, None] - G64[..., None, :]).to(q.dtype).masked_fill(~keep, float("-inf")).exp()   # exp(G_i - G_j), 0 above the diagonal
+    Gend = (G64[..., -1:] - G64).to(q.dtype)                          # log-decay from after step j to the chunk's end
+    if zero is not None:                                              # a zero decay on the way: exp(-inf) = 0, never -inf - (-inf)
+        G, Gend = G.masked_fill(Z > 0, float("-inf")), Gend.masked_fill(Z[..., -1:] > Z, float("-inf"))
     A = (beta[..., :, None] * (k @ k.transpose(-1, -2)) * D).tril(-1)    # strictly lower: beta_i e^{G_i-G_j} k_i.k_j
     eye = torch.eye(C, dtype=q.dtype, device=q.device)
     rhs = torch.cat([beta[..., None] * v, (beta * G.exp())[..., None] * k], -1)
     Uv, W = torch.linalg.solve_triangular(eye + A, rhs, upper=False, unitriangular=True).split([V, K], -1)   # the UT transform
     P = (q @ k.transpose(-1, -2)) * D                                  # within-chunk scores, j <= i
-    kdec = k * (G64[..., -1:] - G64).to(q.dtype).exp()[..., None]      # keys decayed to the chunk's end
+    kdec = k * Gend.exp()[..., None]                                   # keys decayed to the chunk's end
     dec = G[..., -1].exp()[..., None, None]                            # (B, H, N, 1, 1) total decay of a chunk
     S, starts, us = S0, [], []
     for n in range(N):                                                 # the carry, chunk to chunk
@@ -163,6 +171,9 @@ def gated_delta_rule(q: torch.Tensor,      # (B, T, H, K) query
     if int(chunk_size) < 1: raise LlmnbError(f"chunk_size must be a positive integer, got {chunk_size}")
     scale = K ** -0.5 if scale is None else float(scale)
     if be == "cuda":
+        if bool(torch.isneginf(g).any()):
+            raise LlmnbError("g has -inf entries (decays of exactly 0); backend 'cuda' (flash-linear-attention) does not support them: "
+                             "use backend='chunked' or 'ref'")
         why = fla_status(q.device)
         if why is not None: raise LlmnbError(f"backend 'cuda' (flash-linear-attention) cannot run: {why}; use backend='chunked'")
         S0 = q.new_zeros(B, H, K, V, dtype=torch.float32) if initial_state is None else initial_state

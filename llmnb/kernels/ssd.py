@@ -44,16 +44,17 @@ def _check_inputs(x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=N
         raise LlmnbError(f"chunk_size must be a positive int (or None for the default), got {chunk_size!r}")
     return b, L, h, p, g, N
 
-def _check_values(A, dt):
-    "A < 0 in every head and dt finite: one host sync, skipped on meta tensors and while compiling."
-    if A.device.type == "meta" or torch.compiler.is_compiling(): return
-    bad_A, bad_dt = torch.stack([~(A.detach() < 0).all(), ~torch.isfinite(dt.detach()).all()]).tolist()
+def _check_values(A, dt) -> bool:
+    "A < 0 in every head (-inf allowed) and dt finite: one host sync, skipped on meta tensors and while compiling; True if A has a -inf."
+    if A.device.type == "meta" or torch.compiler.is_compiling(): return False
+    bad_A, bad_dt, inf_A = torch.stack([~(A.detach() < 0).all(), ~torch.isfinite(dt.detach()).all(), torch.isneginf(A.detach()).any()]).tolist()
     if bad_A:
         raise LlmnbError(f"A must be negative in every head (A = -exp(A_log)); got A = {A.detach().flatten()[:8].tolist()}"
                          f"{' ...' if A.numel() > 8 else ''}: a head with A >= 0 never forgets and its state grows without bound")
     if bad_dt:
         n = int((~torch.isfinite(dt.detach())).sum())
         raise LlmnbError(f"dt has {n} non-finite values (NaN/Inf) out of {dt.numel()}, shape {_shape(dt)}")
+    return bool(inf_A)
 
 def _compute_dtype(*ts) -> torch.dtype:
     "float64 if any input is float64, else float32."
@@ -64,6 +65,11 @@ def _step_sizes(dt, dt_bias, dt_softplus, cdt):
     d = dt.to(cdt)
     if dt_bias is not None: d = d + dt_bias.to(cdt)
     return F.softplus(d) if dt_softplus else d
+
+def _log_decay(d, A):
+    "Per-step log-decay Δ·A (b, L, h) with A = -inf allowed: -inf where Δ > 0 (the state is wiped), 0 where Δ = 0 (a step of length 0), never NaN."
+    inf = torch.isneginf(A)                      # finite A: exactly d * A (the added term is 0); no gradient flows through the -inf
+    return d * A.masked_fill(inf, 0.0) + torch.zeros_like(d).masked_fill(inf & (d > 0), float("-inf"))
 
 def _finish(y, x, D, z, cdt):
     "Add the skip D x, apply the gate silu(z), cast to x's dtype."
@@ -77,10 +83,11 @@ def _ref_scan(x, d, A, B, C, h0):
     b, L, h, p = x.shape; g, N = B.shape[2:]
     Bh, Ch = [t.repeat_interleave(h // g, dim=2) for t in (B, C)]   # (b, L, h, N): head i reads group i // (h / g)
     s = h0 if h0 is not None else x.new_zeros(b, h, p, N)
+    a = _log_decay(d, A)                                                # (b, L, h) log-decay Δ A of each step
     ys = []
     for t in range(L):
         dt_t = d[:, t, :, None, None]                                   # (b, h, 1, 1)
-        s = torch.exp(dt_t * A[:, None, None]) * s + dt_t * x[:, t, :, :, None] * Bh[:, t, :, None, :]
+        s = torch.exp(a[:, t, :, None, None]) * s + dt_t * x[:, t, :, :, None] * Bh[:, t, :, None, :]
         ys.append(torch.einsum("bhpn,bhn->bhp", s, Ch[:, t]))
     return torch.stack(ys, 1), s
 
@@ -120,7 +127,7 @@ def _chunked_scan(x, d, A, B, C, h0, T: int):
     Lp = -(-L // T) * T; c = Lp // T
     if Lp > L:
         x, d, B, C = (F.pad(t, (0, 0) * (t.dim() - 2) + (0, Lp - L)) for t in (x, d, B, C))
-    a = (d * A).view(b, c, T, g, k).permute(0, 3, 4, 1, 2)           # (b, g, k, c, T) log-decay of each step
+    a = _log_decay(d, A).view(b, c, T, g, k).permute(0, 3, 4, 1, 2)           # (b, g, k, c, T) log-decay of each step
     xd = (x * d[..., None]).view(b, c, T, g, k, p)                    # Δ x
     Bc, Cc = B.reshape(b, c, T, g, N), C.reshape(b, c, T, g, N)
     S = a.cumsum(-1)                                                  # log-decay from the chunk's start to each step
@@ -323,7 +330,9 @@ def ssd_scan(x: torch.Tensor,            # (batch, L, heads, head_dim) input
     be = _pick_backend(backend, x.device)
     if be == "ref": return ssd_scan_ref(x, dt, A, B, C, D, z, dt_bias, initial_states, dt_softplus, return_final_states)
     _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_states, chunk_size)
-    _check_values(A, dt)
+    if _check_values(A, dt) and be in ("cuda", "triton"):
+        raise LlmnbError(f"A has -inf entries (heads whose state is wiped at every step); backend='{be}' does not support them: "
+                         "use backend='chunked' or 'ref'")
     if be == "cuda":
         fn = _mamba_ssd()
         if x.device.type != "cuda": raise LlmnbError(f"backend='cuda' needs CUDA tensors; x is on {x.device}")
