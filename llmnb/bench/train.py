@@ -38,7 +38,7 @@ def bench_train(config: str = "configs/quickstart.toml", # run config to take th
                 overrides: list[str] = (),                # --set overrides
                 rounds: int = 6,                           # timed blocks per contender, order rotated each round
                 steps_per_round: int = 5,                  # optimizer steps per block
-                patterns: tuple[str, ...] = ("M", "MMMA"), # other layer patterns to time against the config's
+                patterns: tuple[str, ...] = ("M", "MMMA", "S", "G", "SA", "GA"), # other layer patterns to time against the config's
                ) -> dict:
     "Tokens/s of llmnb's training step vs a plain PyTorch loop on the identical model, MFU, and other patterns vs the config's."
     cfg = load_run_config(config if Path(config).is_file() else None, [*overrides, "train.eval_every=1000000000"])
