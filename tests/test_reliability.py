@@ -46,7 +46,7 @@ def copy_run(src: Path, dst: Path) -> Path:
 
 def test_concurrent_resume_overwrite_and_start_are_refused(llmnb_cmd, tmp_path):
     live = tmp_path / "live"
-    args = ["--set", *TINY, "train.max_steps=400", "train.eval_every=100", "train.ckpt_every=50"]
+    args = ["--set", *TINY, "train.max_steps=1000000", "train.eval_every=1000", "train.ckpt_every=50"]   # outlives the probes; killed below
     p = subprocess.Popen(llmnb_cmd + ["train", "--out", str(live), "--no-progress", *args], cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
