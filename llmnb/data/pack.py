@@ -29,7 +29,7 @@ def encode_conversations(conversations, tokenizer, seq_len: int, too_long: str =
         if len(ids) > seq_len:
             if too_long == "error":
                 raise LlmnbError(f"conversation {i} is {len(ids)} tokens, longer than seq_len={seq_len}; raise seq_len, "
-                                 f"shorten or drop it, or pass too_long='truncate' (keeps the whole messages that fit)")
+                                 f"shorten or drop it, or pass too_long='truncate' (data.source=chat:PATH?too_long=truncate; keeps the whole messages that fit)")
             k = len(conv)
             while k > 0 and len(ids) > seq_len:
                 k -= 1; ids, tr = apply_chat_template(conv[:k], tokenizer) if k else ([], [])

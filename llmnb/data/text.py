@@ -129,7 +129,7 @@ SOURCES: dict = {   # prefix -> (loader(arg, val_fraction, seed) -> corpus, as "
     "pydoc_topics": ("llmnb.data.text:pydoc_corpus", "pydoc_topics"),
     "shards": ("llmnb.data.text:shards_corpus", "shards:DIR"),
     "chat": ("llmnb.data.chat:chat_corpus",
-             "chat:PATH (a .jsonl of {\"messages\": [...]} or a directory with train.jsonl, val.jsonl)"),
+             "chat:PATH[?too_long=truncate] (a .jsonl of {\"messages\": [...]} or a directory with train.jsonl, val.jsonl)"),
     "mqar": ("llmnb.data.tasks:mqar_corpus", "mqar:pairs=8,queries=8,keys=64,values=64"),
 }
 
