@@ -104,11 +104,12 @@ def _chunked(q, k, v, g, beta, scale, S0, chunk_size: int = CHUNK_SIZE):
     kdec = k * Gend.exp()[..., None]                                   # keys decayed to the chunk's end
     dec = G[..., -1].exp()[..., None, None]                            # (B, H, N, 1, 1) total decay of a chunk
     S, starts, us = S0, [], []
-    for n in range(N):                                                 # the carry, chunk to chunk
+    per_chunk = zip(Uv.unbind(2), W.unbind(2), dec.unbind(2), kdec.transpose(-1, -2).unbind(2))   # one view per chunk, made once
+    for Uv_n, W_n, dec_n, kdecT_n in per_chunk:                       # the carry, chunk to chunk
         starts.append(S)
-        u = Uv[:, :, n] - W[:, :, n] @ S
+        u = Uv_n - W_n @ S
         us.append(u)
-        S = dec[:, :, n] * S + kdec[:, :, n].transpose(-1, -2) @ u
+        S = dec_n * S + kdecT_n @ u
     o = (q * G.exp()[..., None]) @ torch.stack(starts, 2) + P @ torch.stack(us, 2)
     return (o * scale).reshape(B, H, N * C, V)[:, :, :T].transpose(1, 2), S
 

@@ -87,9 +87,9 @@ def _wkv6_chunked(r, k, v, w, u, scale, S0):
     dec = torch.exp(gone(Alast, None if zero is None else Zlast > 0)).transpose(-1, -2)   # (B, H, N, K, 1) total decay of a chunk
     if zero is not None: Aex = Aex.masked_fill(Zex > 0, float("-inf"))       # the state entering the chunk is gone by step i
     S, starts = S0, []
-    for n in range(N):                                                       # the carry, chunk to chunk
+    for dec_n, U_n in zip(dec.unbind(2), U.unbind(2)):                      # the carry, chunk to chunk (views made once)
         starts.append(S)
-        S = dec[:, :, n] * S + U[:, :, n]
+        S = dec_n * S + U_n
     o = (r * torch.exp(Aex)) @ torch.stack(starts, 2) + P @ v + bonus * v
     return (o * scale).reshape(B, H, N * C, V)[:, :, :T], S
 
