@@ -10,6 +10,7 @@ import functools, importlib.util
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
+from .triton_utils import pick_backend   # the auto rule every kernel shares
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'gated_delta_rule_ref', 'fla_status', 'gated_delta_rule']
@@ -150,9 +151,7 @@ def _fla_call(q, k, v, g, beta, scale, S0):
 # %% ../../nbs/16_kernels.delta.ipynb #80082452
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
-    if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
-    if backend != "auto": return backend
-    return "cuda" if device.type == "cuda" and fla_status(device) is None else "chunked"
+    return pick_backend(backend, BACKENDS, device, lambda: fla_status(device) is None)
 
 def gated_delta_rule(q: torch.Tensor,      # (B, T, H, K) query
                      k: torch.Tensor,      # (B, T, H, K) key (L2-normalised by the caller for stability)

@@ -8,7 +8,7 @@ Docs: https://llmnb.github.io/llmnb/kernels.norm.html.md"""
 from __future__ import annotations
 import torch
 from ..core import LlmnbError
-from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
+from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
 
 # %% auto #0
 __all__ = ['BACKENDS', 'MAX_D', 'rms_norm_ref', 'rms_norm']
@@ -113,9 +113,7 @@ class _TritonRMSNorm(torch.autograd.Function):
 # %% ../../nbs/14_kernels.norm.ipynb #dbb691f3
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
-    if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
-    if backend != "auto": return backend
-    return "triton" if device.type == "cuda" and triton is not None else "ref"
+    return pick_backend(backend, BACKENDS, device, fallback="ref")
 
 def rms_norm(x: torch.Tensor,       # (..., D) input
              weight: torch.Tensor,  # (D,) gain

@@ -10,7 +10,7 @@ import functools, threading
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
-from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
+from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'GROUP_ELEMS', 'selective_scan_ref', 'selective_scan', 'selective_state_update']
@@ -345,12 +345,7 @@ def _mamba_selective_scan():
 
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
-    if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
-    if backend != "auto": return backend
-    if device.type == "cuda":
-        if _mamba_selective_scan() is not None: return "cuda"
-        if triton is not None: return "triton"
-    return "chunked"
+    return pick_backend(backend, BACKENDS, device, lambda: _mamba_selective_scan() is not None)
 
 def selective_scan(u: torch.Tensor,          # (batch, dim, L) input
                    delta: torch.Tensor,      # (batch, dim, L) step sizes, before `delta_bias` and softplus

@@ -10,7 +10,7 @@ import functools
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
-from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
+from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'ssd_scan_ref', 'ssd_scan', 'ssd_state_update']
@@ -305,12 +305,7 @@ def _mamba_ssd():
 
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
-    if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
-    if backend != "auto": return backend
-    if device.type == "cuda":
-        if _mamba_ssd() is not None: return "cuda"
-        if triton is not None: return "triton"
-    return "chunked"
+    return pick_backend(backend, BACKENDS, device, lambda: _mamba_ssd() is not None)
 
 def ssd_scan(x: torch.Tensor,            # (batch, L, heads, head_dim) input
              dt: torch.Tensor,           # (batch, L, heads) step sizes, before `dt_bias` and softplus

@@ -11,7 +11,7 @@ import torch
 from ..core import LlmnbError
 
 # %% auto #0
-__all__ = ['interpreted', 'check_triton_backend']
+__all__ = ['interpreted', 'check_triton_backend', 'pick_backend']
 
 # %% ../../nbs/10_kernels.triton.ipynb #b2c3d4e5
 class _LazyModule:
@@ -64,3 +64,18 @@ def check_triton_backend(device: torch.device, # where the tensors are
     if device.type != "cuda" and not interpreted(kernel):
         raise LlmnbError(f"backend='triton' got tensors on {device}, but the kernels are compiled for a GPU. To run them on CPU, set "
                          f"TRITON_INTERPRET=1 before triton is first imported in the process (the first use of a {module} kernel imports it)")
+
+# %% ../../nbs/10_kernels.triton.ipynb #pb000002
+def pick_backend(backend: str,         # what the caller asked for
+                 backends: tuple,      # the kernel's backends, "auto" included
+                 device: torch.device, # where the tensors are
+                 cuda_ok=None,         # () -> bool: the field's CUDA kernel is usable here (None: the kernel has none)
+                 fallback: str = "chunked", # the CPU default
+                ) -> str:
+    "The backend `backend` resolves to on `device`: itself if valid; for auto, usable CUDA kernel > Triton on a GPU > `fallback`."
+    if backend not in backends: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(backends)}")
+    if backend != "auto": return backend
+    if device.type == "cuda":
+        if cuda_ok is not None and cuda_ok(): return "cuda"
+        if triton is not None and "triton" in backends: return "triton"
+    return fallback

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
-from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
+from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'wkv6_ref', 'wkv6']
@@ -212,9 +212,7 @@ class _TritonWKV6(torch.autograd.Function):
 # %% ../../nbs/12_kernels.wkv.ipynb #d1a31d51
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
-    if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
-    if backend != "auto": return backend
-    return "triton" if device.type == "cuda" and triton is not None else "chunked"
+    return pick_backend(backend, BACKENDS, device)
 
 def wkv6(r: torch.Tensor,          # (B, H, T, K) receptance
          k: torch.Tensor,          # (B, H, T, K) key

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 import torch
 from ..core import LlmnbError
-from .triton_utils import triton, tl, interpreted, check_triton_backend   # None without triton; imported on first use
+from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
 
 # %% auto #0
 __all__ = ['BACKENDS', 'REDUCTIONS', 'CHUNK_BYTES', 'linear_cross_entropy']
@@ -294,9 +294,7 @@ class _TritonLCE(torch.autograd.Function):
 # %% ../../nbs/13_kernels.xent.ipynb #8a4bce22
 def _pick_backend(backend: str, device: torch.device) -> str:
     "The backend `backend` resolves to for tensors on `device`."
-    if backend not in BACKENDS: raise LlmnbError(f"unknown backend '{backend}'; valid backends: {', '.join(BACKENDS)}")
-    if backend != "auto": return backend
-    return "triton" if device.type == "cuda" and triton is not None else "chunked"
+    return pick_backend(backend, BACKENDS, device)
 
 def linear_cross_entropy(hidden: torch.Tensor,   # (N, d) final hidden states, one row per predicted position
                          weight: torch.Tensor,   # (V, d) output head (or tied embedding), same dtype as hidden
