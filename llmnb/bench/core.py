@@ -14,7 +14,7 @@ from ..core import LlmnbError, atomic_write_json
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'alternating_medians',
-           'speedup_ratios', 'run_bench', 'attach_result']
+           'speedup_ratios', 'record_peak_memory', 'run_bench', 'attach_result']
 
 # %% ../../nbs/950_bench.core.ipynb #e95ab6c3
 def machine_info(device: torch.device) -> dict:
@@ -70,6 +70,15 @@ def speedup_ratios(t: dict, fast: str = "chunked", slow: str = "ref") -> dict:
     return {f"{fast}_speedup_vs_{slow}": t[slow]["total_s"] / t[fast]["total_s"],
             f"{fast}_speedup_vs_{slow}_fwd": t[slow]["fwd_s"] / t[fast]["fwd_s"],
             f"{fast}_speedup_vs_{slow}_bwd": t[slow]["bwd_s"] / t[fast]["bwd_s"]}
+
+def record_peak_memory(mem: dict,      # {variant: a fresh-process peak_rss_growth result}
+                       figures: dict,  # the benchmark's figures (gets <variant>_peak_mem_growth_mb)
+                       ratios: dict,   # its ratios (gets <fast>_peak_mem_vs_<slow>)
+                       fast: str, slow: str) -> str:
+    "Write each variant's peak memory growth and the fast/slow ratio; returns the sentence for the method."
+    for n, m in mem.items(): figures[f"{n}_peak_mem_growth_mb"] = m["peak_growth_mb"]
+    ratios[f"{fast}_peak_mem_vs_{slow}"] = mem[fast]["peak_growth_mb"] / max(mem[slow]["peak_growth_mb"], 1e-9)
+    return f"; memory: growth of peak RSS over one call in a fresh process per variant ({mem[slow]['how']})"
 
 # %% ../../nbs/950_bench.core.ipynb #a4082cc2
 BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:function", imported only when run

@@ -11,7 +11,7 @@ __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_b
 # %% ../../nbs/955_bench.scan.ipynb #eece20d4
 import json, os, time
 import torch
-from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json
+from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory
 from ..kernels.scan import selective_scan, _mamba_selective_scan, triton
 
 # %% ../../nbs/955_bench.scan.ipynb #a0347b76
@@ -89,9 +89,7 @@ def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # C
               "forward+backward of selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus=True) with a random output cotangent")
     if memory:
         mem = {n: peak_memory(n, batch, dim, L, N) for n in ("ref", "chunked")}
-        for n, m in mem.items(): figures[f"{n}_peak_mem_growth_mb"] = m["peak_growth_mb"]
-        ratios["chunked_peak_mem_vs_ref"] = mem["chunked"]["peak_growth_mb"] / max(mem["ref"]["peak_growth_mb"], 1e-9)
-        method += f"; memory: growth of peak RSS over one call in a fresh process per backend ({mem['ref']['how']})"
+        method += record_peak_memory(mem, figures, ratios, "chunked", "ref")
     info = machine_info(cpu)
     if torch.cuda.is_available():
         dev = torch.device("cuda")

@@ -10,7 +10,7 @@ __all__ = ['ssd_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_ba
 # %% ../../nbs/960_bench.ssd.ipynb #90a34328
 import json, os, time
 import torch
-from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json
+from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory
 from ..kernels.ssd import ssd_scan, _mamba_ssd, triton
 
 # %% ../../nbs/960_bench.ssd.ipynb #4e76e9c3
@@ -73,9 +73,7 @@ def bench_ssd(batch: int = 2, L: int = 2048, heads: int = 8, head_dim: int = 64,
               "forward+backward of ssd_scan(x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, dt_softplus=True) with a random output cotangent")
     if memory:
         mem = {n: peak_memory(n, shape, chunk_size) for n in ("ref", "chunked")}
-        for n, m in mem.items(): figures[f"{n}_peak_mem_growth_mb"] = m["peak_growth_mb"]
-        ratios["chunked_peak_mem_vs_ref"] = mem["chunked"]["peak_growth_mb"] / max(mem["ref"]["peak_growth_mb"], 1e-9)
-        method += f"; memory: growth of peak RSS over one call in a fresh process per backend ({mem['ref']['how']})"
+        method += record_peak_memory(mem, figures, ratios, "chunked", "ref")
     info = machine_info(cpu)
     if torch.cuda.is_available():
         dev = torch.device("cuda")

@@ -11,7 +11,7 @@ __all__ = ['VARIANTS', 'xent_inputs', 'naive_xent', 'fwd_bwd', 'peak_memory_chil
 import json, os, statistics, time
 import torch
 import torch.nn.functional as F
-from .core import machine_info, sync_device, peak_rss_growth, fresh_process_json
+from .core import machine_info, sync_device, peak_rss_growth, fresh_process_json, record_peak_memory
 from ..kernels.xent import linear_cross_entropy, triton
 
 # %% ../../nbs/957_bench.xent.ipynb #7405f238
@@ -88,9 +88,7 @@ def bench_xent(N: int = 8192, d: int = 512, V: int = 32768,   # CPU problem size
               "and weight) of linear_cross_entropy(backend='chunked', default chunk) vs F.cross_entropy(hidden @ weight.T, targets)")
     if memory:
         mem = {n: peak_memory(n, N, d, V) for n in ("naive", "chunked")}
-        for n, m in mem.items(): figures[f"{n}_peak_mem_growth_mb"] = m["peak_growth_mb"]
-        ratios["chunked_peak_mem_vs_naive"] = mem["chunked"]["peak_growth_mb"] / max(mem["naive"]["peak_growth_mb"], 1e-9)
-        method += f"; memory: growth of peak RSS over one call in a fresh process per variant ({mem['naive']['how']})"
+        method += record_peak_memory(mem, figures, ratios, "chunked", "naive")
     info = machine_info(torch.device("cpu"))
     if torch.cuda.is_available():
         dev = torch.device("cuda")
