@@ -191,9 +191,11 @@ def _flat(d: dict, pre: str = "") -> dict:
 def config_diff(saved: dict, cfg: RunConfig) -> list[str]:
     "Keys (model/optim/data, train.seed) where a saved run config differs from `cfg` (a vocab_size of 0 matches any)."
     a, b = _flat(saved), _flat(cfg.to_dict())
+    defaults = _flat(RunConfig().to_dict())
     keys = [k for k in b if k.startswith(("model.", "optim.", "data.")) or k == "train.seed"]
+    added_since = lambda k: k not in a and b[k] == defaults.get(k)   # a key newer than the saved run, at its default
     return [f"{k}: {a.get(k)!r} -> {b[k]!r}" for k in keys
-            if a.get(k) != b[k] and not (k == "model.vocab_size" and b[k] == 0)]
+            if a.get(k) != b[k] and not (k == "model.vocab_size" and b[k] == 0) and not added_since(k)]
 
 def cell_state(run_dir, cfg: RunConfig, overwrite: bool = False) -> str:
     "'new', 'done', 'resume' or 'restart' for a cell's directory (errors on a run with another config)."
