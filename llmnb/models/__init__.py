@@ -8,5 +8,5 @@ Docs: https://llmnb.github.io/llmnb/models.html.md"""
 __all__ = []
 
 # %% ../../nbs/39_models.ipynb #92d1df59
-from .lm import LMConfig, LM, LMOutput, generate, PATTERN_LETTERS, MIXERS
+from .lm import LMConfig, LM, LMOutput, build_model, generate, PATTERN_LETTERS, MIXERS
 from .registry import MixerSpec, register_mixer, unregister_mixer, registered, mixer_spec

@@ -14,7 +14,7 @@ import torch.distributed as dist
 from ..core import ConfigError, LlmnbError, atomic_write_json, get_device, get_dtype
 from ..data.text import load_corpus, TextCorpus
 from ..data.tokenize import tokenizer_fingerprint
-from ..models import LM
+from ..models import LM, build_model
 from ..optim import make_optimizer, lr_scale, set_lr, ReduceOnPlateau
 from .config import RunConfig, step_class
 from .rundir import MetricsLog, lock_run_dir, unlock_run_dir, holds_lock, commit_replaced
@@ -177,7 +177,12 @@ class Learner:
     def _sized_config(self, cfg: RunConfig) -> RunConfig:
         "The config with model.vocab_size taken from the tokenizer (when 0), checked against the tokenizer and the data."
         tok_vocab = self.task.vocab_size()
+        if cfg.model.hf: cfg = self._hf_sized_config(cfg)
         if cfg.model.vocab_size == 0: cfg = cfg.replace(model=cfg.model.replace(vocab_size=tok_vocab))
+        if cfg.model.hf and cfg.model.vocab_size < tok_vocab:
+            raise ConfigError(f"model.hf='{cfg.model.hf}' has vocab_size={cfg.model.vocab_size}, smaller than the tokenizer's vocabulary "
+                              f"({tok_vocab}): the data is tokenized with another tokenizer than the model's; "
+                              f"set data.tokenizer=hf:{cfg.model.hf}")
         if cfg.model.vocab_size < tok_vocab:
             raise ConfigError(f"model.vocab_size={cfg.model.vocab_size} is smaller than the tokenizer's vocabulary ({tok_vocab}); "
                               f"set model.vocab_size >= {tok_vocab} or 0 (= take it from the tokenizer)")
@@ -187,19 +192,32 @@ class Learner:
                              "with a different tokenizer than the one the model is sized for")
         return cfg
 
+    def _hf_sized_config(self, cfg: RunConfig) -> RunConfig:
+        "model.hf: vocab_size and max_seq_len are the Hugging Face config's (a different vocab_size set by hand is an error)."
+        from llmnb.models.hf import hf_config
+        config = hf_config(cfg.model.hf)
+        if cfg.model.vocab_size not in (0, config.vocab_size):
+            raise ConfigError(f"model.vocab_size={cfg.model.vocab_size} but model.hf='{cfg.model.hf}' has vocab_size={config.vocab_size}; "
+                              "remove model.vocab_size (the Hugging Face config sets it)")
+        longest = getattr(config, "max_position_embeddings", None) or cfg.train.seq_len
+        if cfg.train.seq_len > longest:
+            raise ConfigError(f"train.seq_len={cfg.train.seq_len} exceeds model.hf='{cfg.model.hf}' max_position_embeddings={longest}; "
+                              f"lower train.seq_len to <= {longest}")
+        return cfg.replace(model=cfg.model.replace(vocab_size=config.vocab_size, max_seq_len=longest))
+
     def _build_model(self, model) -> torch.nn.Module:
-        "LM(cfg.model) seeded by train.seed (or the given model), on the device, warm-started from init_from, adapted by the task."
+        "build_model(cfg.model) seeded by train.seed (or the given model), on the device, warm-started from init_from, adapted by the task."
         tc = self.cfg.train
         if model is None:
             torch.manual_seed(tc.seed)
-            model = LM(self.cfg.model)
+            model = build_model(self.cfg.model)       # an llmnb LM, or the Hugging Face model of model.hf
         model = model.to(self.device)
         resumable = self.run_dir is not None and bool(list_checkpoints(self.run_dir))
         if tc.init_from and not resumable:        # a resumed run restores its own weights
             if not Path(tc.init_from).exists():
                 raise ConfigError(f"init_from: '{tc.init_from}' does not exist; give a run directory or a checkpoints/step_N directory")
             load_checkpoint(best_checkpoint(tc.init_from) or tc.init_from, model)   # weights only
-        if isinstance(model, LM): model.gradient_checkpointing = tc.activation_checkpointing
+        if hasattr(model, "layer_outputs"): model.gradient_checkpointing = tc.activation_checkpointing   # LM and HFCausalLM
         return self.task.setup_model(model)
 
     def _shard(self):
