@@ -4,7 +4,8 @@ import os, re, subprocess, sys
 import pytest
 from conftest import ROOT
 
-HEAVY = ("transformers", "datasets", "triton", "plotly", "tokenizers", "peft", "bitsandbytes", "pandas", "lm_eval")
+HEAVY = ("transformers", "datasets", "triton", "plotly", "tokenizers", "peft", "bitsandbytes", "pandas", "lm_eval",
+         "tensorboard", "trackio", "wandb")
 
 
 def imported_modules(code: str) -> set[str]:

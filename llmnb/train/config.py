@@ -66,6 +66,7 @@ class TrainConfig(Config):
     activation_checkpointing: bool = False # recompute each layer's activations in backward (less memory, ~1/3 more compute)
     init_from: str = ""          # start from these weights: a run directory (its best, else newest checkpoint) or a checkpoint dir
     fsdp: bool = False           # with several processes: shard parameters, gradients and optimizer state (FSDP2) instead of DDP
+    log_to: list[str] | str = field(default_factory=list) # experiment trackers that get every metrics record: any of tensorboard, trackio, wandb (a list, or "tensorboard,trackio")
 
     def validate(self):
         for k in ("max_steps", "batch_size", "seq_len", "grad_accum", "eval_every", "eval_batches", "ckpt_every"):
@@ -84,6 +85,12 @@ class TrainConfig(Config):
                 raise ConfigError(f"compile: unknown torch.compile backend '{self.compile}'; use one of {', '.join(torch._dynamo.list_backends())} or '' (off)")
         if self.fsdp and self.diagnostics != "none":
             raise ConfigError("fsdp: the diagnostics read whole parameters, which FSDP shards; set train.diagnostics=none with train.fsdp=true")
+        if isinstance(self.log_to, str):   # --set train.log_to=tensorboard,trackio
+            self.log_to = [name.strip() for name in self.log_to.strip("[]").split(",") if name.strip()]
+        self.log_to = list(dict.fromkeys(self.log_to))
+        from llmnb.train.trackers import TRACKERS   # the one table of trackers (a light module, numbered after this one)
+        unknown = [name for name in self.log_to if name not in TRACKERS]
+        if unknown: raise ConfigError(f"log_to: unknown tracker '{unknown[0]}'; available: {', '.join(TRACKERS)}")
 
 # %% ../../nbs/60_train.config.ipynb #03476c66
 LOSS_TYPES = ("grpo", "bnpo", "dr_grpo", "dapo")

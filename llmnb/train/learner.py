@@ -150,6 +150,8 @@ class Learner:
         tc = cfg.train
         self.rank, self.world = init_distributed()
         self.is_main = self.rank == 0
+        from llmnb.train.trackers import make_trackers   # numbered after the Learner (its tests train one)
+        trackers = make_trackers(tc.log_to, self.run_dir, self.is_main)   # a missing tracker package stops here, before any work or file
         self.device = get_device(tc.device)
         if self.world > 1 and self.device.type == "cuda": self.device = torch.device("cuda", dist_info()[2])
         self.dtype = get_dtype(self.device, tc.dtype)
@@ -172,7 +174,7 @@ class Learner:
             self.plateau = ReduceOnPlateau(oc.plateau_factor, oc.plateau_patience, oc.plateau_threshold, oc.plateau_max_cuts)
         self.task.setup()
         diagnostics = self.task.diagnostics() if tc.diagnostics == "all" else []
-        self.callbacks = as_callbacks([*callbacks, *diagnostics])
+        self.callbacks = as_callbacks([*callbacks, *diagnostics, *trackers])
 
     def _sized_config(self, cfg: RunConfig) -> RunConfig:
         "The config with model.vocab_size taken from the tokenizer (when 0), checked against the tokenizer and the data."
