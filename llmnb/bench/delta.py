@@ -1,4 +1,4 @@
-"""`bench_delta`: forward+backward time and peak memory of the chunked (WY/UT-transform) gated delta rule against the reference loop on CPU, and of flash-linear-attention's kernel against the chunked algorithm on a GPU.
+"""`bench_delta`: forward+backward time and peak memory of the chunked (WY/UT-transform) gated delta rule against the reference loop on CPU, and of llmnb's Triton kernels and flash-linear-attention's kernel against the chunked algorithm on a GPU.
 
 Docs: https://llmnb.github.io/llmnb/bench.delta.html.md"""
 
@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from .core import machine_info, sync_device, alternating_medians, speedup_ratios
 from ..train.memory import LiveBytes
-from ..kernels.delta import gated_delta_rule, fla_status
+from ..kernels.delta import gated_delta_rule, fla_status, triton
 
 # %% ../../nbs/961_bench.delta.ipynb #da293686
 def delta_inputs(B, T, H, K, V, device="cpu", dtype=torch.float32, seed=0) -> dict:
@@ -61,7 +61,7 @@ def bench_delta(batch: int = 2, T: int = 2048, heads: int = 8, K: int = 64, V: i
                 gpu_shape: tuple = (8, 2048, 16, 128, 128), # (batch, T, heads, K, V) for the GPU comparison
                 config=None, overrides=(),  # accepted for `llmnb bench`'s common options; unused here
                ) -> dict:
-    "Time and peak memory of the chunked gated delta rule vs the reference loop on CPU, and of fla's kernel vs the chunked algorithm on a GPU."
+    "Time and peak memory of the chunked gated delta rule vs the reference loop on CPU, and of llmnb's Triton and fla's kernels vs the chunked algorithm on a GPU."
     inp = delta_inputs(batch, T, heads, K, V)
     t = time_backends({"ref": "ref", "chunked": "chunked"}, inp, rounds, {"chunked": reps}, chunk_size)
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
@@ -76,15 +76,17 @@ def bench_delta(batch: int = 2, T: int = 2048, heads: int = 8, K: int = 64, V: i
         gB, gT, gH, gK, gV = gpu_shape
         ginp = delta_inputs(gB, gT, gH, gK, gV, device=dev, dtype=torch.bfloat16)
         why = fla_status(dev)
-        backends = ({"cuda": "cuda"} if why is None else {}) | {"chunked_gpu": "chunked"}
+        backends = ({"cuda": "cuda"} if why is None else {}) | ({"triton": "triton"} if triton is not None else {}) | {"chunked_gpu": "chunked"}
         gt = time_backends(backends, ginp, rounds, {n: 5 for n in backends}, chunk_size)
         for n, d in gt.items():
             figures |= {f"{n}_{k}": v for k, v in d.items()}
             figures[f"{n}_tokens_per_s"] = gB * gT / d["total_s"]
-        if "cuda" in gt:
-            ratios["cuda_speedup_vs_chunked_gpu"] = gt["chunked_gpu"]["total_s"] / gt["cuda"]["total_s"]
-            ratios["cuda_peak_memory_vs_chunked_gpu"] = gt["cuda"]["peak_mb"] / gt["chunked_gpu"]["peak_mb"]
-        else: figures["cuda_skipped"] = why
+        for n in ("cuda", "triton"):
+            if n in gt:
+                ratios[f"{n}_speedup_vs_chunked_gpu"] = gt["chunked_gpu"]["total_s"] / gt[n]["total_s"]
+                ratios[f"{n}_peak_memory_vs_chunked_gpu"] = gt[n]["peak_mb"] / gt["chunked_gpu"]["peak_mb"]
+        if "cuda" in gt and "triton" in gt: ratios["triton_vs_cuda_time"] = gt["triton"]["total_s"] / gt["cuda"]["total_s"]
+        if "cuda" not in gt: figures["cuda_skipped"] = why
         info["gpu"] = torch.cuda.get_device_name(dev)
         method += (f"; GPU: {tuple(gpu_shape)} (batch, T, heads, K, V) with q, k, v in bfloat16, median of {rounds} alternating "
                    "rounds of 5 calls; peak = torch.cuda.max_memory_allocated above the inputs")

@@ -56,7 +56,7 @@ class LMConfig(Config):
     gdn_head_dim: int = 0        # Gated DeltaNet: K = V per head (0 = d_model / n_heads)
     gdn_conv: int = 4            # Gated DeltaNet: short causal conv width
     gdn_chunk: int = 64          # Gated DeltaNet: chunk length of the chunked gated delta rule
-    delta_backend: str = "auto"  # Gated DeltaNet: gated_delta_rule backend (auto | ref | chunked | cuda)
+    delta_backend: str = "auto"  # Gated DeltaNet: gated_delta_rule backend (auto | ref | chunked | triton | cuda)
     hf: str = ""                 # train this Hugging Face causal LM (hub name or local directory) instead of an llmnb LM
     hf_init: str = "pretrained"  # with hf: "pretrained" (its weights) | "config" (a fresh model from its config, seeded)
 

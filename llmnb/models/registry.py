@@ -306,8 +306,9 @@ register_mixer(MixerSpec(
 
 # %% ../../nbs/30_models.registry.ipynb #5c7a616d
 from ..blocks.deltanet import GatedDeltaNet
+from ..kernels.delta import BACKENDS as DELTA_KERNEL_BACKENDS
 
-DELTA_BACKENDS = ("auto", "ref", "chunked", "cuda")   # the gated delta rule's backends
+DELTA_BACKENDS = DELTA_KERNEL_BACKENDS                          # the gated delta rule's backends
 
 DELTANET_RULES = [
     (r"^mixer\.(q_proj|k_proj|v_proj|g_proj|o_proj)\.weight$", "muon",  True,  "deltanet"),
