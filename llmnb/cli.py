@@ -6,11 +6,12 @@ Docs: https://llmnb.github.io/llmnb/cli.html.md"""
 
 # %% ../nbs/990_cli.ipynb #c07edde1
 from __future__ import annotations
-import argparse, dataclasses, json, sys
+import argparse, dataclasses, json, shlex, sys
 from pathlib import Path
 from .core import LlmnbError, apply_overrides
 from .bench.core import BENCHMARKS
 from .models import LMConfig, PATTERN_LETTERS
+from .models.export import EXPORT_FORMATS
 from .optim import OptimConfig
 from .train.learner import Learner
 from .train.config import RunConfig, DataConfig, TrainConfig, GRPOSettings, STEPS, load_run_config
@@ -19,8 +20,8 @@ from .train.checkpoint import list_checkpoints
 from .train.dist import init_distributed, on_rank0
 
 # %% auto #0
-__all__ = ['TRAIN_EPILOG', 'build_parser', 'cmd_eval', 'cmd_ablate', 'cmd_train', 'cmd_report', 'cmd_bench', 'cmd_data',
-           'cmd_tokenizer', 'main']
+__all__ = ['TRAIN_EPILOG', 'build_parser', 'cmd_eval', 'cmd_export', 'cmd_ablate', 'cmd_train', 'cmd_report', 'cmd_bench',
+           'cmd_data', 'cmd_tokenizer', 'main']
 
 # %% ../nbs/990_cli.ipynb #d0cc17e8
 def _keys(section: str, cls) -> str:
@@ -99,6 +100,23 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("--threads", type=int, default=None, help="torch threads per worker process (default: torch's choice)")
     ab.add_argument("--overwrite", action="store_true", help="rerun cells whose directory holds a run with another config")
     ab.add_argument("--no-progress", action="store_true", help="no progress bars")
+    x = sub.add_parser("export", help="write a run's model as a Hugging Face model directory (llmnb HF format, or plain Llama)",
+                       description="Export RUN_DIR's best checkpoint (else its newest), hash-verified, to the new directory OUT: model "
+                                   "(config.json, model.safetensors, generation_config.json), tokenizer (tokenizer.json, "
+                                   "tokenizer_config.json) and a model card (README.md). OUT is written atomically and checked by "
+                                   "loading it back with transformers before it appears.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="formats:\n" + "\n".join(f"  {k:6} {f.description}" for k, f in EXPORT_FORMATS.items()) +
+                              "\nexamples:\n  llmnb export runs/quickstart exports/quickstart-llama --format llama\n"
+                              "  llmnb export runs/hybrid exports/hybrid --format hf --checkpoint step_00000300")
+    x.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by `llmnb train`")
+    x.add_argument("out", metavar="OUT", help="the directory to write (must not exist or be empty, unless --overwrite)")
+    x.add_argument("--format", choices=list(EXPORT_FORMATS), default="hf",
+                   help="hf: llmnb HF format, any pattern, loads where llmnb is installed; llama: plain LlamaForCausalLM, "
+                        "attention-only models, loads with transformers alone (default: %(default)s)")
+    x.add_argument("--checkpoint", metavar="DIR", default=None,
+                   help="a checkpoints/step_NNNNNNNN directory of the run, or its name (default: the best checkpoint, else the newest)")
+    x.add_argument("--overwrite", action="store_true", help="replace an existing non-empty OUT")
     return p
 
 # %% ../nbs/990_cli.ipynb #412311cd
@@ -109,6 +127,14 @@ def cmd_eval(a) -> int:
     try: res = evaluate_run(a.run_dir, data=a.data, seq_len=a.seq_len, batch_size=a.batch_size, max_tokens=a.max_tokens, device=a.device)
     finally: unlock_run_dir(a.run_dir)
     print(json.dumps(res, indent=2) if a.json else format_eval(res)); return 0
+
+def cmd_export(a) -> int:
+    "The `export` subcommand."
+    from llmnb.eval.export import export_run
+    command = shlex.join(["llmnb", *a.argv]) if getattr(a, "argv", None) else None
+    res = export_run(a.run_dir, a.out, format=a.format, checkpoint=a.checkpoint, overwrite=a.overwrite, command=command)
+    print(f"exported {res['checkpoint']} (step {res['step']}) as {res['format']} to {res['out']}: {', '.join(res['files'])}; "
+          f"logits checked through transformers (max difference {res['max_diff']:.1e})"); return 0
 
 def cmd_ablate(a) -> int:
     "The `ablate` subcommand."
@@ -213,10 +239,12 @@ def cmd_tokenizer(a) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `llmnb` command."
+    argv = sys.argv[1:] if argv is None else list(argv)
     p = build_parser(); a = p.parse_args(argv)
+    a.argv = argv                             # the command line as given (the export's model card records it)
     if not a.command: p.print_help(); return 2
     cmds = {"train": cmd_train, "report": cmd_report, "bench": cmd_bench, "data": cmd_data, "tokenizer": cmd_tokenizer,
-            "eval": cmd_eval, "ablate": cmd_ablate}
+            "eval": cmd_eval, "ablate": cmd_ablate, "export": cmd_export}
     try: return cmds[a.command](a)
     except LlmnbError as e:
         print(f"llmnb: error: {e}", file=sys.stderr)

@@ -12,6 +12,7 @@ from .lm import evaluate_lm, nll_batches, stream_windows, unigram_baseline, lm_m
 from .recall import passkey_eval, mqar_eval, score_recall, encode_row, predict_answers, PASSKEY_CHANCE
 from .math import evaluate_math, extract_answer, is_equiv, pass_at_k, majority_vote, load_gsm8k_jsonl, synth_problems, make_sampler
 from .harness import harness_lm, harness_lm_class, evaluate_tasks   # lm_eval is imported only when these are called
-from .run import evaluate_run, load_run, load_eval_ids, format_eval
+from .run import evaluate_run, load_run, read_run_config, load_eval_ids, format_eval
+from .export import export_run, pick_checkpoint
 from .similarity import cosine_scores, retrieval_hits, similarity_metrics, similarity_report, summarize_seeds
 from .ablate import ablate, plan, format_table, masked_accuracy, accuracy_figure

@@ -15,28 +15,34 @@ from ..data.tokenize import tokenizer_fingerprint
 from .lm import evaluate_lm, nll_batches, lm_metrics, count_bytes, check_ids, unigram_baseline
 
 # %% auto #0
-__all__ = ['TEXT_SUFFIXES', 'load_run', 'load_eval_ids', 'evaluate_run', 'format_eval']
+__all__ = ['TEXT_SUFFIXES', 'read_run_config', 'load_run', 'load_eval_ids', 'evaluate_run', 'format_eval']
 
 # %% ../../nbs/86_eval.run.ipynb #0c6bfa4a
-def load_run(run_dir,                 # a directory written by `llmnb train` / `Learner`
-             device: str = "auto",    # where the model goes
-             with_data: bool = True,  # also load the run's data source (tokenizer, train and validation streams)
-            ) -> dict:
-    "The run's config, its model with the newest checkpoint loaded, the ledger, and (with_data) its corpus and tokenizer."
-    from llmnb.models import build_model
-    from llmnb.train.checkpoint import list_checkpoints, load_checkpoint
+def read_run_config(run_dir): # a directory written by `llmnb train` / `Learner`
+    "The run's resolved `RunConfig`, from its config.json."
     from llmnb.train.config import RunConfig
     d = Path(run_dir)
     if not (d / "config.json").is_file():
         raise LlmnbError(f"'{d}' is not a run directory (no config.json); pass the directory given to `llmnb train --out`")
-    cfg = RunConfig.from_dict(json.loads((d / "config.json").read_text()))
-    cks = list_checkpoints(d)
+    return RunConfig.from_dict(json.loads((d / "config.json").read_text()))
+
+def load_run(run_dir,                 # a directory written by `llmnb train` / `Learner`
+             device: str = "auto",    # where the model goes
+             with_data: bool = True,  # also load the run's data source (tokenizer, train and validation streams)
+             checkpoint=None,         # a checkpoints/step_NNNNNNNN directory to load (default: the newest)
+            ) -> dict:
+    "The run's config, its model with the newest (or the given) checkpoint loaded, the ledger, and (with_data) its corpus and tokenizer."
+    from llmnb.models import build_model
+    from llmnb.train.checkpoint import list_checkpoints, load_checkpoint
+    d = Path(run_dir)
+    cfg = read_run_config(d)
+    cks = list_checkpoints(d) if checkpoint is None else [Path(checkpoint)]
     if not cks:
         raise LlmnbError(f"run directory '{d}' has no checkpoint (no checkpoints/step_NNNNNNNN/): it was never trained to its first "
                          f"checkpoint. Train it (`llmnb train --out {d} --resume`, or a lower train.ckpt_every) before evaluating; "
                          "evaluating untrained weights would report a random model's loss")
     model = build_model(cfg.model)
-    ledger = load_checkpoint(cks[-1], model)
+    ledger = load_checkpoint(cks[-1], model)            # hash-verified against its ledger (fails closed)
     model.to(get_device(device)).eval()
     out = {"cfg": cfg, "model": model, "ledger": ledger, "checkpoint": cks[-1]}
     if with_data:
