@@ -18,8 +18,8 @@ from ..blocks.mlp import swiglu_hidden
 
 # %% auto #0
 __all__ = ['LLAMA_CONFIG', 'LLAMA_UNSUPPORTED', 'LLAMA_IGNORED', 'LLAMA_NAMES', 'EXPORT_FORMATS', 'llama_problems', 'check_llama',
-           'llama_config', 'llama_name', 'llama_state_dict', 'save_llama', 'save_llmnb_hf', 'ExportFormat',
-           'export_format', 'save_model']
+           'llama_config', 'llama_name', 'llama_state_dict', 'save_llama', 'save_trained_hf', 'save_llmnb_hf',
+           'ExportFormat', 'export_format', 'save_model']
 
 # %% ../../nbs/33_models.export.ipynb #8f782ae7
 LLAMA_CONFIG = {   # LMConfig field -> the LlamaConfig key with the same meaning
@@ -34,6 +34,8 @@ LLAMA_UNSUPPORTED = {   # LMConfig field -> the feature it switches on, which Ll
 _OTHER_MIXERS = "a setting of non-attention mixers (an attention-only model has none)"
 LLAMA_IGNORED = {   # LMConfig field -> why it does not change an attention-only model's logits
     "pattern": "checked on its own: every letter must be 'A'",
+    "hf": "a Hugging Face model trained by the Learner is written as its own transformers class (save_trained_hf)",
+    "hf_init": "how a Hugging Face model was initialised, not what it computes",
     "fused_loss": "how the training loss is computed, not the logits",
     **{f: _OTHER_MIXERS for f in ("d_state", "d_conv", "expand", "dt_rank", "scan_backend", "ssd_head_dim", "ssd_groups",
                                    "ssd_chunk", "ssd_backend", "wkv_backend", "gdn_head_dim", "gdn_conv", "gdn_chunk", "delta_backend")}}
@@ -126,6 +128,15 @@ def save_llama(lm: LM,                        # an attention-only LM
     (out / "config.json").write_text(json.dumps(cj | {"rope_theta": float(lm.cfg.rope_base)}, indent=2, sort_keys=True) + "\n")
     _write_generation_config(out, special_ids)
 
+def save_trained_hf(model,                         # a transformers PreTrainedModel (the `hf` of models.hf.HFCausalLM)
+                    out,                           # an existing directory to write into
+                    special_ids: dict | None = None, # bos/eos/pad token ids for config.json and generation_config.json
+                   ):
+    "A Hugging Face model trained through the Learner (model.hf), written as its own transformers class: it loads without llmnb."
+    for k, v in (special_ids or {}).items(): setattr(model.config, k, v)
+    model.save_pretrained(out)
+    _write_generation_config(Path(out), special_ids)
+
 def save_llmnb_hf(lm: LM,                        # any LM
                   out,                           # an existing directory to write into
                   special_ids: dict | None = None, # bos/eos/pad token ids for config.json and generation_config.json
@@ -146,12 +157,13 @@ class ExportFormat:
     check: Callable | None = None # (LMConfig) -> None, raising LlmnbError for a model the format cannot express
     needs_llmnb: bool = False     # loading the result needs llmnb installed
     model_type: str = ""          # config.json's model_type
+    hf_model_types: tuple = ()    # a Hugging Face model trained by the Learner (model.hf): the model_types it accepts (() = any)
 
 EXPORT_FORMATS = {f.name: f for f in (
     ExportFormat("hf", "the llmnb HF format (LlmnbForCausalLM, any pattern); loads with transformers where llmnb is installed",
                  save_llmnb_hf, needs_llmnb=True, model_type="llmnb"),
     ExportFormat("llama", "a plain LlamaForCausalLM (attention-only models); loads with transformers alone",
-                 save_llama, check=check_llama, model_type="llama"),
+                 save_llama, check=check_llama, model_type="llama", hf_model_types=("llama",)),
 )}
 
 def export_format(name: str) -> ExportFormat:
@@ -166,5 +178,13 @@ def save_model(lm: LM,                        # the model to write
               ):
     "Write `lm` into directory `out` in `format` (after the format's check)."
     fmt = export_format(format)
+    trained_hf = getattr(lm, "hf", None)                  # models.hf.HFCausalLM: a transformers model trained by the Learner
+    if trained_hf is not None:
+        kind = trained_hf.config.model_type
+        if fmt.hf_model_types and kind not in fmt.hf_model_types:
+            raise LlmnbError(f"the run trained a Hugging Face '{kind}' model (model.hf); --format {format} writes only "
+                             f"{', '.join(fmt.hf_model_types)} models; use --format hf, which saves it as its own transformers class")
+        save_trained_hf(trained_hf, Path(out), special_ids)
+        return
     if fmt.check is not None: fmt.check(lm.cfg)
     fmt.save(lm, Path(out), special_ids)
