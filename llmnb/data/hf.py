@@ -14,7 +14,7 @@ from .tokenize import ByteTokenizer
 from .text import TextCorpus, TokenStream, document_ids
 
 # %% auto #0
-__all__ = ['HF_OPTIONS', 'hf_options', 'open_hf_dataset', 'StreamingTokens', 'hf_corpus']
+__all__ = ['HF_OPTIONS', 'hf_options', 'open_hf_dataset', 'StreamingTokens', 'hf_corpus', 'cached_corpus']
 
 # %% ../../nbs/581_data.hf.ipynb #f531c67c
 HF_OPTIONS = {   # what hf:NAME_OR_PATH?key=value&... may set: key -> (default, meaning)
@@ -23,6 +23,8 @@ HF_OPTIONS = {   # what hf:NAME_OR_PATH?key=value&... may set: key -> (default, 
     "text_field": ("text", "the column holding each document's text"),
     "val_split": ("", "the split validated on ('' = 'validation' when the dataset has it; 'none' = hold out training documents)"),
     "val_docs": ("1000", "documents in the validation set"),
+    "cache": ("", "a directory: tokenize the splits once into memory-mapped shards there, and train from them ('' = stream)"),
+    "num_proc": ("0", "processes tokenizing into the cache (0 = one per CPU, at most 8)"),
 }
 
 def hf_options(query: str, # the part of the source after '?': "config=C&split=train&..."
@@ -38,7 +40,8 @@ def hf_options(query: str, # the part of the source after '?': "config=C&split=t
         out[key] = value; seen.add(key)
     if not out["val_docs"].isdigit() or int(out["val_docs"]) < 1:
         raise LlmnbError(f"data.source hf option val_docs={out['val_docs']} must be a positive integer (documents in the validation set)")
-    out["val_docs"] = int(out["val_docs"])
+    if not out["num_proc"].isdigit(): raise LlmnbError(f"data.source hf option num_proc={out['num_proc']} must be an integer >= 0")
+    out["val_docs"], out["num_proc"] = int(out["val_docs"]), int(out["num_proc"])
     return out
 
 # %% ../../nbs/581_data.hf.ipynb #5a075d0b
@@ -46,8 +49,9 @@ _FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".cs
 
 def open_hf_dataset(path: str,       # a hub dataset name, a local directory, or a local data file
                     config: str = "", # the configuration (subset) name; '' = the default
+                    streaming: bool = True, # False: download and prepare every split (for the cache)
                    ) -> dict:
-    "{split name: streaming IterableDataset} of a hub dataset, a local directory (laid out as on the hub) or one data file."
+    "{split name: streaming IterableDataset (or Dataset)} of a hub dataset, a local directory (laid out as on the hub) or one data file."
     import datasets
     where, p = f"data.source hf:{path}", Path(path).expanduser()
     looks_local = path.startswith(("/", ".", "~")) or path.count("/") > 1 or p.exists()
@@ -58,8 +62,8 @@ def open_hf_dataset(path: str,       # a hub dataset name, a local directory, or
         raise LlmnbError(f"{where}: cannot read a '{p.suffix}' file; use one of {', '.join(_FILE_BUILDERS)} (or a directory of them)")
     if p.is_file() and config: raise LlmnbError(f"{where}: config={config} applies to hub datasets and directories, not to one file; drop it")
     try:
-        if p.is_file(): dd = datasets.load_dataset(_FILE_BUILDERS[p.suffix], data_files={"train": str(p)}, streaming=True)
-        else: dd = datasets.load_dataset(str(p) if looks_local else path, name=config or None, streaming=True)
+        if p.is_file(): dd = datasets.load_dataset(_FILE_BUILDERS[p.suffix], data_files={"train": str(p)}, streaming=streaming)
+        else: dd = datasets.load_dataset(str(p) if looks_local else path, name=config or None, streaming=streaming)
     except (OSError, ValueError, datasets.exceptions.DatasetsError) as e:   # not found, unreachable, no data files, bad config
         what = "the directory holds no data files datasets can read" if looks_local else \
                "not a dataset on the Hugging Face Hub, or the Hub cannot be reached (offline?)"
@@ -203,4 +207,31 @@ def hf_corpus(arg: str,                   # NAME_OR_PATH[?config=C&split=train&t
     if val_split == "none": val, held = _first_texts(train, field, n_val), n_val
     else: val, held = _first_texts(_text_split(splits, val_split, field, where), field, n_val), 0
     if not val: raise LlmnbError(f"{where}: the validation set is empty (split {val_split if held == 0 else opts['split']}); give a split with documents")
+    if opts["cache"]: return cached_corpus(path, opts, tok, val, held)
     return TextCorpus(tok, StreamingTokens(train, field, tok, held, opts["split"]), TokenStream.from_texts(val, tok, "validation"))
+
+# %% ../../nbs/581_data.hf.ipynb #075da672
+def cached_corpus(path: str,      # the dataset (as in open_hf_dataset)
+                  opts: dict,     # its hf_options (cache, num_proc, split, text_field, config)
+                  tokenizer,      # encodes the documents
+                  val_texts: list,# the validation documents
+                  held: int,      # training documents held out for validation (skipped)
+                 ) -> TextCorpus:
+    "Tokenize the training split once into memory-mapped shards in `opts['cache']` (and the validation set), then load them."
+    import json, os
+    from llmnb.data.load import tokenize_to_shards
+    from llmnb.data.text import shards_corpus
+    d, field = Path(opts["cache"]).expanduser(), opts["text_field"]
+    def complete(name):
+        f = d / f"{name}.progress.json"
+        return f.is_file() and json.loads(f.read_text()).get("complete", False)
+    if not complete("train"):
+        train = open_hf_dataset(path, opts["config"], streaming=False)[opts["split"]]
+        if held: train = train.select(range(min(held, len(train)), len(train)))
+        if len(train) == 0: raise LlmnbError(f"data.source hf:{path}: no training documents beyond the {held} held out; lower val_docs")
+        num_proc = opts["num_proc"] or min(8, os.cpu_count() or 1)
+        ids = train.map(lambda b: {"ids": [document_ids(tokenizer, t) if t is not None else [] for t in b[field]]}, batched=True,
+                        remove_columns=train.column_names, num_proc=num_proc if num_proc > 1 else None, desc=f"tokenizing {opts['split']}")
+        tokenize_to_shards(ids["ids"], tokenizer, d, "train", encode=lambda doc: doc, meta={"source": f"hf:{path}", "split": opts["split"]})
+    if not complete("val"): tokenize_to_shards(val_texts, tokenizer, d, "val", meta={"source": f"hf:{path}", "split": "validation"})
+    return shards_corpus(d, tokenizer=tokenizer)

@@ -137,7 +137,7 @@ SOURCES: dict = {   # prefix -> (loader(arg, val_fraction, seed[, tokenizer]) ->
              "chat:PATH[?too_long=truncate] (a .jsonl of {\"messages\": [...]} or a directory with train.jsonl, val.jsonl)"),
     "mqar": ("llmnb.data.tasks:mqar_corpus", "mqar:pairs=8,queries=8,keys=64,values=64"),
     "hf": ("llmnb.data.hf:hf_corpus",
-           "hf:NAME_OR_PATH[?config=C&split=train&text_field=text&val_split=validation&val_docs=1000] (a Hugging Face dataset, streamed)"),
+           "hf:NAME_OR_PATH[?config=C&split=train&text_field=text&val_split=validation&val_docs=1000&cache=DIR] (a Hugging Face dataset, streamed)"),
 }
 
 def register_source(prefix: str,   # the part of `data.source` before the first ':'
