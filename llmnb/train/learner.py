@@ -119,6 +119,7 @@ class LMStep(Step):
         return {"train_stream": self.corpus.train.state_dict()} if hasattr(self.corpus.train, "state_dict") else {}
 
     def load_state_dict(self, state: dict):
+        "Put a streamed source back where `state_dict()` found it."
         if "train_stream" in state and hasattr(self.corpus.train, "load_state_dict"): self.corpus.train.load_state_dict(state["train_stream"])
 
 # %% ../../nbs/67_train.learner.ipynb #bb08744c
@@ -206,7 +207,7 @@ class Learner:
             if not Path(tc.init_from).exists():
                 raise ConfigError(f"init_from: '{tc.init_from}' does not exist; give a run directory or a checkpoints/step_N directory")
             src = best_checkpoint(tc.init_from) or tc.init_from
-            self._check_tokenizer(src, f"train.init_from '{tc.init_from}'", "Set data.tokenizer to the tokenizer that run was trained with")
+            self._check_tokenizer(src, f"train.init_from '{tc.init_from}'", "set data.tokenizer to the tokenizer that run was trained with")
             load_checkpoint(src, model)   # weights only
         if isinstance(model, LM): model.gradient_checkpointing = tc.activation_checkpointing
         return self.task.setup_model(model)
