@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+for _k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"): os.environ.setdefault(_k, "1")   # nothing downloads in tests (subprocesses inherit it)
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +33,29 @@ def assert_same_curve(a, b, rel=1e-5):
     for (step, la, va), (_, lb, vb) in zip(a, b):
         for x, y in ((la, lb), (va, vb)):
             if x is not None: assert abs(x - y) <= rel * abs(y), (step, x, y)
+
+
+def make_hf_assets(d: Path) -> tuple[Path, Path]:
+    """A local dataset directory laid out as on the Hugging Face hub (data/train-*.parquet, data/validation-*.parquet; Python's
+    help topics as documents) and a transformers tokenizer directory (a 512-id BPE saved with save_pretrained): nothing downloads."""
+    import pyarrow as pa, pyarrow.parquet as pq
+    from transformers import PreTrainedTokenizerFast
+    from llmnb.data.text import pydoc_topics, split_docs
+    from llmnb.data.tokenize import train_bpe
+    docs = pydoc_topics()
+    train, val = split_docs(docs)
+    ds, tok = d / "dataset", d / "tokenizer"
+    (ds / "data").mkdir(parents=True)
+    for j in range(2):
+        part = [docs[n] for n in train[j::2]]
+        pq.write_table(pa.table({"id": list(range(len(part))), "text": part}), ds / "data" / f"train-{j:05d}-of-00002.parquet", row_group_size=8)
+    pq.write_table(pa.table({"text": [docs[n] for n in val]}), ds / "data" / "validation-00000-of-00001.parquet")
+    bpe = train_bpe([docs[n] for n in train], 512)
+    PreTrainedTokenizerFast(tokenizer_object=bpe.tk, bos_token="<|bos|>", eos_token="<|eos|>", pad_token="<|pad|>").save_pretrained(tok)
+    return ds, tok
+
+
+@pytest.fixture(scope="session")
+def hf_assets(tmp_path_factory):
+    "(dataset dir, tokenizer dir) made once per test session by `make_hf_assets`."
+    return make_hf_assets(tmp_path_factory.mktemp("hf_assets"))

@@ -6,8 +6,9 @@ import pytest
 from conftest import ROOT, TINY
 
 
-def corpus(d: Path) -> dict:
-    "name -> the llmnb arguments of one broken input (files made under `d`)."
+def corpus(d: Path, hf_assets) -> dict:
+    "name -> the llmnb arguments of one broken input (files made under `d`; `hf_assets`: a local hub-layout dataset and tokenizer)."
+    ds, tok = hf_assets
     def w(name, data):
         (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
         return str(d / name)
@@ -46,6 +47,15 @@ def corpus(d: Path) -> dict:
         "data stats on a file": ["data", "stats", w("f.txt", "x")],
         "bench unknown": ["bench", "nosuchbench"],
         "ablate missing config": ["ablate", str(d / "missing.toml")],
+        "hf unknown dataset": ["train", "--set", *TINY, f"data.source='hf:{d / 'no_such_dataset'}'"],
+        "hf unknown hub dataset": ["train", "--set", *TINY, "data.source='hf:nobody/no-such-dataset'"],
+        "hf missing text field": ["train", "--set", *TINY, f"data.source='hf:{ds}?text_field=body'"],
+        "hf malformed option": ["train", "--set", *TINY, f"data.source='hf:{ds}?val_docs'"],
+        "hf unknown option": ["train", "--set", *TINY, f"data.source='hf:{ds}?colour=red'"],
+        "tokenizer vocab mismatch": ["train", "--set", *TINY, f"data.source='hf:{ds}'", f"data.tokenizer='hf:{tok}'", "model.vocab_size=300"],
+        "tokenizer unknown kind": ["train", "--set", *TINY, "data.tokenizer='sentencepiece:m.model'"],
+        "tokenizer missing dir": ["train", "--set", *TINY, f"data.tokenizer='hf:{d / 'no_tokenizer'}'"],
+        "tokenizer for mqar": ["train", "--set", *TINY, "data.source='mqar:pairs=2'", "data.tokenizer=byte"],
     }
 
 
@@ -54,15 +64,26 @@ NAMES = [
     "unknown pattern letter", "unknown task", "unknown data source", "chat file missing", "chat bad json", "chat non-utf8",
     "chat no messages", "shard dtype object", "grpo problems missing", "grpo problems bad json", "resume empty dir",
     "overwrite a non-run", "resume a broken run", "eval missing dir", "eval not a run", "eval broken run", "report not a run",
-    "data stats on a file", "bench unknown", "ablate missing config"]
+    "data stats on a file", "bench unknown", "ablate missing config", "hf unknown dataset", "hf unknown hub dataset",
+    "hf missing text field", "hf malformed option", "hf unknown option", "tokenizer vocab mismatch", "tokenizer unknown kind",
+    "tokenizer missing dir", "tokenizer for mqar"]
+EXPECT = {   # what the one error line must say, where a case checks its wording
+    "hf unknown dataset": "no dataset at", "hf unknown hub dataset": "not a dataset on the Hugging Face Hub",
+    "hf missing text field": "has no column 'body' (columns: id, text)", "hf malformed option": "valid options: config, split, text_field",
+    "hf unknown option": "hf option 'colour=red'", "tokenizer vocab mismatch": "model.vocab_size=300 is smaller than the tokenizer's vocabulary (512)",
+    "tokenizer unknown kind": "is not one of", "tokenizer missing dir": "no tokenizer at", "tokenizer for mqar": "takes no data.tokenizer"}
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_bad_input_is_one_line_not_a_traceback(llmnb_cmd, tmp_path, name):
-    cases = corpus(tmp_path)
+def test_bad_input_is_one_line_not_a_traceback(llmnb_cmd, tmp_path, name, hf_assets):
+    cases = corpus(tmp_path, hf_assets)
     assert sorted(cases) == sorted(NAMES)
     args = cases[name]
     r = subprocess.run(llmnb_cmd + args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "Traceback" not in r.stderr, f"{name}: {r.stderr[-3000:]}"
     assert r.returncode == 2, f"{name}: exit {r.returncode}: {r.stderr[-2000:]}"
-    assert len([l for l in r.stderr.splitlines() if l.startswith("llmnb: error:")]) == 1 or r.stderr.startswith("usage:"), r.stderr[-2000:]
+    errors = [l for l in r.stderr.splitlines() if l.startswith("llmnb: error:")]
+    assert len(errors) == 1 or r.stderr.startswith("usage:"), r.stderr[-2000:]
+    if name in EXPECT: assert EXPECT[name] in errors[0], errors[0]
+    run = tmp_path / "runs" / "run"                      # the default run directory: nothing in it but the (released) lock
+    assert not run.exists() or [p.name for p in run.iterdir() if p.name != ".lock"] == [], sorted(run.iterdir())

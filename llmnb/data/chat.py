@@ -155,6 +155,7 @@ def chat_options(query: str) -> dict:
 def chat_corpus(arg: str,                 # PATH, optionally ?too_long=...&strategy=...: a .jsonl file, or a directory with train.jsonl and val.jsonl
                 val_fraction: float = 0.1,# held-out share when PATH is one file
                 seed: int = 0,            # shuffle seed of that split
+                tokenizer=None,           # data.tokenizer's tokenizer (None: the directory's tokenizer.json, else bytes)
                 **kw,                     # ChatCorpus options: strategy, too_long, masked_band
                ) -> ChatCorpus:
     "The corpus of data source `chat:PATH[?too_long=truncate&strategy=bfd]`."
@@ -172,6 +173,11 @@ def chat_corpus(arg: str,                 # PATH, optionally ?too_long=...&strat
         (tr, va), tdir = split_conversations(list(zip(c, o)), val_fraction, seed), p.parent
         train, ot, val, ov = [x for x, _ in tr], [y for _, y in tr], [x for x, _ in va], [y for _, y in va]
     else: raise LlmnbError(f"chat data path {p} does not exist (data.source=chat:{arg})")
-    tok = load_tokenizer(tdir) if (tdir / "tokenizer.json").is_file() else ByteTokenizer()
+    tok = tokenizer or (load_tokenizer(tdir) if (tdir / "tokenizer.json").is_file() else ByteTokenizer())
+    missing = [s for s in ("<|im_start|>", "<|im_end|>") if s not in getattr(tok, "special_to_id", {})]
+    if missing:
+        raise LlmnbError(f"the tokenizer of chat:{arg} has no {' or '.join(missing)} special token, which llmnb's chat layout (ChatML) "
+                         "needs; use a tokenizer that has them (train_bpe's, the byte tokenizer) or add them with "
+                         "tok.add_special_tokens({'additional_special_tokens': ['<|im_start|>', '<|im_end|>']}) and save it")
     c = ChatCorpus(train, val, tok, source=f"chat:{arg}", **kw); c.origins = {"train": ot, "val": ov}
     return c

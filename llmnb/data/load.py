@@ -91,9 +91,12 @@ def tokenize_to_shards(texts,                     # a sequence of str (list, or 
                        meta: dict | None = None,  # extra lineage for every sidecar: parents, generator, validators
                        progress: bool = True,     # tqdm bar over documents
                        stop_after_shards: int | None = None, # stop early (for tests of resuming)
+                       encode=None,               # document -> ids (default: `data.text.document_ids`); `lambda ids: ids` for ids made already
                       ) -> dict:
     "Tokenize documents into memory-mapped shards, resuming after the last complete shard; returns the progress record."
     from tqdm.auto import tqdm
+    from llmnb.data.text import document_ids
+    encode = encode or (lambda text: document_ids(tokenizer, text))
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     prog_path = out / f"{name}.progress.json"
     fp = tokenizer_fingerprint(tokenizer)
@@ -114,7 +117,7 @@ def tokenize_to_shards(texts,                     # a sequence of str (list, or 
         buf, starts, first, written = [], [], upto, written + 1
     bar = tqdm(total=len(texts), initial=prog["docs_done"], desc=f"tokenizing {name}", disable=not progress)
     for i in range(prog["docs_done"], len(texts)):
-        starts.append(len(buf)); buf.extend(tokenizer.encode(texts[i], add_bos=True, add_eos=True)); bar.update(1)
+        starts.append(len(buf)); buf.extend(encode(texts[i])); bar.update(1)
         if len(buf) >= shard_tokens:
             flush(i + 1)
             if stop_after_shards and written >= stop_after_shards: break

@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/data.text.html.md"""
 
 # %% ../../nbs/51_data.text.ipynb #48d7ec8f
 from __future__ import annotations
-import functools, importlib, zlib
+import functools, importlib, inspect, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -15,8 +15,9 @@ from ..core import LlmnbError
 from .tokenize import ByteTokenizer
 
 # %% auto #0
-__all__ = ['SOURCES', 'pydoc_topics', 'split_docs', 'epoch_permutation', 'epoch_item', 'TokenStream', 'TextCorpus',
-           'register_source', 'available_sources', 'source_loader', 'shards_corpus', 'pydoc_corpus', 'load_corpus']
+__all__ = ['SOURCES', 'pydoc_topics', 'split_docs', 'epoch_permutation', 'epoch_item', 'document_ids', 'TokenStream',
+           'TextCorpus', 'register_source', 'available_sources', 'source_loader', 'shards_corpus', 'pydoc_corpus',
+           'load_corpus']
 
 # %% ../../nbs/51_data.text.ipynb #8d44d0eb
 def pydoc_topics() -> dict[str, str]:
@@ -49,6 +50,10 @@ def epoch_item(k: int, n: int, seed: int) -> int:
     return epoch_permutation(n, seed, k // n)[k % n]
 
 # %% ../../nbs/51_data.text.ipynb #9c3fbf1c
+def document_ids(tokenizer, text: str) -> list[int]:
+    "A document as the packed streams hold it: `<|bos|> text <|eos|>`, one marker only when bos and eos are the same token (GPT-2)."
+    return tokenizer.encode(text, add_bos=True, add_eos=tokenizer.eos_id != tokenizer.bos_id)
+
 class TokenStream:
     "A flat stream of token ids with seeded random windows (training) and fixed windows (validation)."
     def __init__(self, ids,                      # a 1-D tensor, or a list of 1-D numpy arrays (memory-mapped shards, read on demand)
@@ -61,8 +66,8 @@ class TokenStream:
 
     @classmethod
     def from_texts(cls, texts, tokenizer, name="stream"):
-        "Concatenate `<|bos|> text <|eos|>` for each text."
-        ids = [i for t in texts for i in tokenizer.encode(t, add_bos=True, add_eos=True)]
+        "Concatenate `<|bos|> text <|eos|>` for each text (`document_ids`)."
+        ids = [i for t in texts for i in document_ids(tokenizer, t)]
         return cls(torch.tensor(ids, dtype=torch.long), name)
 
     @property
@@ -125,12 +130,14 @@ class TextCorpus:
     train: TokenStream
     val: TokenStream
 
-SOURCES: dict = {   # prefix -> (loader(arg, val_fraction, seed) -> corpus, as "module:function" or a callable; usage)
+SOURCES: dict = {   # prefix -> (loader(arg, val_fraction, seed[, tokenizer]) -> corpus, as "module:function" or a callable; usage)
     "pydoc_topics": ("llmnb.data.text:pydoc_corpus", "pydoc_topics"),
     "shards": ("llmnb.data.text:shards_corpus", "shards:DIR"),
     "chat": ("llmnb.data.chat:chat_corpus",
              "chat:PATH[?too_long=truncate] (a .jsonl of {\"messages\": [...]} or a directory with train.jsonl, val.jsonl)"),
     "mqar": ("llmnb.data.tasks:mqar_corpus", "mqar:pairs=8,queries=8,keys=64,values=64"),
+    "hf": ("llmnb.data.hf:hf_corpus",
+           "hf:NAME_OR_PATH[?config=C&split=train&text_field=text&val_split=validation&val_docs=1000&cache=DIR] (a Hugging Face dataset, streamed)"),
 }
 
 def register_source(prefix: str,   # the part of `data.source` before the first ':'
@@ -155,26 +162,29 @@ def source_loader(prefix: str, # a key of `SOURCES`
 def shards_corpus(d,                       # the directory written by `tokenize_to_shards` (and its tokenizer.json)
                   val_fraction: float = 0.1, # unused: the shards are already split into train and val
                   seed: int = 0,             # unused
+                  tokenizer=None,            # data.tokenizer's tokenizer (None: the directory's tokenizer.json, else bytes)
                  ) -> TextCorpus:
-    "A corpus from the `train` and `val` token shards in directory `d` (memory-mapped), checked against the tokenizer saved there."
+    "A corpus from the `train` and `val` token shards in directory `d` (memory-mapped), checked against the tokenizer saved there (or given)."
     from llmnb.data.load import TokenShards
     from llmnb.data.tokenize import load_tokenizer, tokenizer_fingerprint
     d = Path(d)
     if not d.is_dir(): raise LlmnbError(f"data.source shards directory '{d}' does not exist")
-    tok = load_tokenizer(d) if (d / "tokenizer.json").exists() else ByteTokenizer()
+    tok = tokenizer or (load_tokenizer(d) if (d / "tokenizer.json").exists() else ByteTokenizer())
     fp, streams = tokenizer_fingerprint(tok), {}
     for name in ("train", "val"):
         sh = TokenShards(d, name)
         for f, m in zip(sh.progress["shards"], sh.meta):
             if m.get("tokenizer") != fp:
                 raise LlmnbError(f"shard {d / f} was written with tokenizer {m.get('tokenizer')}, but the tokenizer for {d} is {fp}; "
-                                 "re-tokenize the data or put the matching tokenizer.json in the directory")
+                                 "re-tokenize the data, put the matching tokenizer.json in the directory, or set data.tokenizer to the one that wrote it")
         streams[name] = TokenStream(sh.arrays, "validation" if name == "val" else name)
     return TextCorpus(tok, streams["train"], streams["val"])
 
-def pydoc_corpus(arg: str = "", val_fraction: float = 0.1, seed: int = 0) -> TextCorpus:
-    "The built-in English corpus, byte-tokenized, split by document."
-    docs, tok = pydoc_topics(), ByteTokenizer()
+def pydoc_corpus(arg: str = "", val_fraction: float = 0.1, seed: int = 0,
+                 tokenizer=None,           # data.tokenizer's tokenizer (None: bytes)
+                ) -> TextCorpus:
+    "The built-in English corpus, byte-tokenized (or with `tokenizer`), split by document."
+    docs, tok = pydoc_topics(), tokenizer or ByteTokenizer()
     tr, va = split_docs(docs, val_fraction)
     return TextCorpus(tok, TokenStream.from_texts([docs[n] for n in tr], tok, "train"),
                       TokenStream.from_texts([docs[n] for n in va], tok, "validation"))
@@ -182,8 +192,17 @@ def pydoc_corpus(arg: str = "", val_fraction: float = 0.1, seed: int = 0) -> Tex
 def load_corpus(source: str = "pydoc_topics", # a source of `SOURCES`: "pydoc_topics", "shards:DIR", "chat:PATH", ...
                 val_fraction: float = 0.1,    # share of documents held out for validation (where the source splits)
                 seed: int = 0,                # for sources that generate their data
+                tokenizer="",                 # data.tokenizer: "" (the source's own), byte, bpe:PATH, hf:NAME_OR_DIR, or a tokenizer
                ) -> TextCorpus:
     "Train/val streams and their tokenizer from a data source."
     prefix, _, arg = source.partition(":")
     if prefix not in SOURCES: raise LlmnbError(f"unknown data.source '{source}'; available: {available_sources()}")
-    return source_loader(prefix)(arg, val_fraction, seed)
+    loader = source_loader(prefix)
+    if isinstance(tokenizer, str) and not tokenizer: return loader(arg, val_fraction, seed)
+    if "tokenizer" not in inspect.signature(loader).parameters:
+        raise LlmnbError(f"data.source '{source}' has its own vocabulary and takes no data.tokenizer (got {tokenizer!r}); "
+                         "leave data.tokenizer empty")
+    if isinstance(tokenizer, str):
+        from llmnb.data.tokenize import get_tokenizer
+        tokenizer = get_tokenizer(tokenizer)
+    return loader(arg, val_fraction, seed, tokenizer=tokenizer)

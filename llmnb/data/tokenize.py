@@ -10,8 +10,9 @@ import re
 from ..core import LlmnbError
 
 # %% auto #0
-__all__ = ['DEFAULT_SPECIALS', 'ROLES', 'ByteTokenizer', 'check_conversation', 'apply_chat_template', 'HFTokenizer', 'train_bpe',
-           'load_tokenizer', 'tokenizer_fingerprint']
+__all__ = ['DEFAULT_SPECIALS', 'ROLES', 'TOKENIZERS', 'ByteTokenizer', 'check_conversation', 'apply_chat_template', 'HFTokenizer',
+           'train_bpe', 'load_tokenizer', 'tokenizer_fingerprint', 'PretrainedTokenizer', 'load_pretrained_tokenizer',
+           'check_tokenizer_spec', 'get_tokenizer']
 
 # %% ../../nbs/50_data.tokenize.ipynb #9b3005ae
 DEFAULT_SPECIALS = ("<|bos|>", "<|eos|>", "<|pad|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<|reserved_0|>")
@@ -196,3 +197,95 @@ def tokenizer_fingerprint(tokenizer) -> dict:
     else:   # another vocabulary (data.tasks' word-level TaskTokenizer, ...): its tokens if it lists them, else its specials
         blob, kind = "\x00".join(getattr(tokenizer, "tokens", None) or getattr(tokenizer, "specials", ())), type(tokenizer).__name__
     return {"kind": kind, "vocab_size": tokenizer.vocab_size, "sha256": hashlib.sha256(blob.encode()).hexdigest()[:16]}
+
+# %% ../../nbs/50_data.tokenize.ipynb #36946faa
+_BOS_NAMES = ("<|bos|>", "<s>", "<|begin_of_text|>", "<|startoftext|>", "<|endoftext|>")   # used when a tokenizer declares no bos
+_EOS_NAMES = ("<|eos|>", "</s>", "<|end_of_text|>", "<|endoftext|>")                        # ... or no eos
+
+class PretrainedTokenizer(HFTokenizer):
+    "A transformers (fast) tokenizer behind the HFTokenizer interface; bos, eos and pad are the ones it declares."
+    def __init__(self, hf,             # a transformers tokenizer, e.g. from AutoTokenizer.from_pretrained
+                 name: str = "",       # where it came from (shown in messages)
+                ):
+        self.name = name or type(hf).__name__
+        if not getattr(hf, "is_fast", False):
+            raise LlmnbError(f"tokenizer {self.name} is a slow (pure-Python) tokenizer; llmnb needs a fast one (a tokenizer.json): "
+                             "install sentencepiece so transformers converts it, or save one with a tokenizer.json")
+        super().__init__(hf.backend_tokenizer)
+        extra = tuple(s for s in hf.all_special_tokens if s not in self.special_to_id)
+        if extra: super().__init__(hf.backend_tokenizer, self.specials + extra)
+        self.hf = hf
+        def declared(tid, names):
+            if tid is not None: return tid
+            return next((self.special_to_id[s] for s in names if s in self.special_to_id), None)
+        bos, eos = declared(hf.bos_token_id, _BOS_NAMES), declared(hf.eos_token_id, _EOS_NAMES)
+        if bos is None and eos is None:
+            raise LlmnbError(f"tokenizer {self.name} declares no bos or eos token, and packed text needs one between documents; "
+                             "add one (tok.add_special_tokens({'eos_token': '<|endoftext|>'})) and save it again")
+        self._bos, self._eos = (bos if bos is not None else eos), (eos if eos is not None else bos)
+        self._pad = hf.pad_token_id if hf.pad_token_id is not None else self._eos
+
+    @property
+    def vocab_size(self) -> int: return len(self.hf)
+    @property
+    def bos_id(self) -> int: return self._bos
+    @property
+    def eos_id(self) -> int: return self._eos
+    @property
+    def pad_id(self) -> int: return self._pad
+    @property
+    def chat_template(self) -> str | None: return getattr(self.hf, "chat_template", None)
+
+    def save(self, path) -> str:
+        "Write the tokenizer with `save_pretrained` into directory `path`."
+        self.hf.save_pretrained(str(path)); return str(path)
+
+    def __repr__(self): return f"PretrainedTokenizer({self.name!r}, vocab_size={self.vocab_size}, bos={self.bos_id}, eos={self.eos_id})"
+
+def load_pretrained_tokenizer(name, # a hub name (gpt2, org/name), a directory saved with save_pretrained, or a tokenizer.json
+                             ) -> PretrainedTokenizer:
+    "Any Hugging Face tokenizer through transformers (AutoTokenizer; a bare tokenizer.json through PreTrainedTokenizerFast)."
+    from pathlib import Path
+    name = str(name); p = Path(name).expanduser()
+    looks_local = name.startswith(("/", ".", "~")) or name.count("/") > 1 or p.exists()
+    if looks_local and not p.exists():
+        raise LlmnbError(f"no tokenizer at {name}: the path does not exist; give a directory written by tokenizer.save_pretrained(DIR), "
+                         "a tokenizer.json file, or a hub name such as gpt2")
+    if p.is_dir() and not any((p / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
+        raise LlmnbError(f"no tokenizer at {name}: the directory holds no tokenizer.json or tokenizer_config.json; give a directory "
+                         "written by tokenizer.save_pretrained(DIR), a tokenizer.json file, or a hub name such as gpt2")
+    try:
+        if p.is_file():
+            from transformers import PreTrainedTokenizerFast
+            hf = PreTrainedTokenizerFast(tokenizer_file=str(p))
+        else:
+            from transformers import AutoTokenizer
+            hf = AutoTokenizer.from_pretrained(str(p) if looks_local else name)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        where = "the directory" if looks_local else "the hub name (online, or in the Hugging Face cache)"
+        why = " ".join(str(e).split())[:300]
+        raise LlmnbError(f"cannot load tokenizer {name} from {where} ({why}); give a directory written by "
+                         "tokenizer.save_pretrained(DIR) (with its tokenizer.json), a tokenizer.json file, or a hub tokenizer name") from None
+    return PretrainedTokenizer(hf, name)
+
+TOKENIZERS: dict = {   # data.tokenizer prefix -> (loader(arg) -> tokenizer, how users write it)
+    "byte": (lambda arg: ByteTokenizer(), "byte"),
+    "bpe": (load_tokenizer, "bpe:PATH (a tokenizer.json, or a directory holding one)"),
+    "hf": (load_pretrained_tokenizer, "hf:NAME_OR_DIR (transformers AutoTokenizer: a hub name, a save_pretrained directory or a tokenizer.json)"),
+}
+
+def check_tokenizer_spec(spec: str, # a data.tokenizer value
+                        ) -> tuple[str, str]:
+    "(prefix, argument) of a `data.tokenizer` value, or one LlmnbError listing the valid forms."
+    prefix, colon, arg = spec.partition(":")
+    needs_arg = prefix != "byte"
+    if prefix not in TOKENIZERS or (needs_arg and not arg) or (not needs_arg and colon):
+        raise LlmnbError(f"data.tokenizer '{spec}' is not one of: '' (the data source's own), "
+                         + ", ".join(u for _, u in TOKENIZERS.values()) + "; e.g. data.tokenizer=hf:gpt2")
+    return prefix, arg
+
+def get_tokenizer(spec: str, # byte | bpe:PATH | hf:NAME_OR_DIR
+                 ):
+    "The tokenizer a `data.tokenizer` value names."
+    prefix, arg = check_tokenizer_spec(spec)
+    return TOKENIZERS[prefix][0](arg)

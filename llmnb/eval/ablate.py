@@ -168,7 +168,10 @@ def plan(config,                 # path of an ablation TOML, or the same as a di
     if count_params:
         vocab = {}
         for c in cells:
-            v = c.cfg.model.vocab_size or vocab.setdefault(c.cfg.data.source, load_corpus(c.cfg.data.source, c.cfg.data.val_fraction).tokenizer.vocab_size)
+            dc = c.cfg.data
+            if not c.cfg.model.vocab_size and (dc.source, dc.tokenizer) not in vocab:
+                vocab[dc.source, dc.tokenizer] = load_corpus(dc.source, dc.val_fraction, tokenizer=dc.tokenizer).tokenizer.vocab_size
+            v = c.cfg.model.vocab_size or vocab[dc.source, dc.tokenizer]
             with torch.device("meta"): m = LM(c.cfg.model.replace(vocab_size=v))   # shapes only: no memory, no init
             c.params, c.params_non_embedding = sum(p.numel() for p in m.parameters()), m.num_params()
         tol = spec.get("match_params")

@@ -47,7 +47,7 @@ def load_run(run_dir,                 # a directory written by `llmnb train` / `
     out = {"cfg": cfg, "model": model, "ledger": ledger, "checkpoint": cks[-1]}
     if with_data:
         from llmnb.data.text import load_corpus   # any source of data.text.SOURCES, loaders imported on use
-        corpus = load_corpus(cfg.data.source, cfg.data.val_fraction, cfg.train.seed)
+        corpus = load_corpus(cfg.data.source, cfg.data.val_fraction, cfg.train.seed, cfg.data.tokenizer)
         tok, fp = corpus.tokenizer, tokenizer_fingerprint(corpus.tokenizer)
         if tok.vocab_size > cfg.model.vocab_size:
             raise LlmnbError(f"the run's data source {cfg.data.source!r} now has a tokenizer of {tok.vocab_size} ids, but the model was "

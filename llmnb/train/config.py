@@ -34,13 +34,27 @@ def step_class(task: str) -> type:
 @dataclass
 class DataConfig(Config):
     "Where the text comes from and how it is split."
-    source: str = "pydoc_topics"   # a registered source: pydoc_topics | shards:DIR (token shards + tokenizer.json) | chat:PATH | mqar:...
-    val_fraction: float = 0.1      # share of documents held out
+    source: str = "pydoc_topics"   # a registered source: pydoc_topics | shards:DIR (token shards + tokenizer.json) | chat:PATH | mqar:... | hf:NAME_OR_PATH?...
+    val_fraction: float = 0.1      # share of documents held out (sources that split; hf: takes val_split / val_docs instead)
+    tokenizer: str = ""            # "" = the source's own | byte | bpe:PATH (a tokenizer.json) | hf:NAME_OR_DIR (transformers AutoTokenizer)
+
+    # keys added after runs existed: left out of to_dict() (so of config.json and RunConfig.hash()) while at their defaults,
+    # so that every run written before them keeps its hash and still resumes
+    _NEW_KEYS = {"tokenizer": ""}
 
     def validate(self):
         if self.source.partition(":")[0] not in SOURCES:   # the one table of sources, whatever was imported
             raise ConfigError(f"source: unknown data source '{self.source}'; available: {available_sources()}")
         if not 0 < self.val_fraction < 1: raise ConfigError(f"val_fraction must be between 0 and 1, got {self.val_fraction}")
+        if self.tokenizer:
+            from llmnb.core import LlmnbError
+            from llmnb.data.tokenize import check_tokenizer_spec
+            try: check_tokenizer_spec(self.tokenizer)
+            except LlmnbError as e: raise ConfigError(str(e)) from None
+
+    def to_dict(self) -> dict:
+        "As `Config.to_dict`, without the keys of `_NEW_KEYS` that hold their defaults."
+        return {k: v for k, v in super().to_dict().items() if k not in self._NEW_KEYS or v != self._NEW_KEYS[k]}
 
 # %% ../../nbs/60_train.config.ipynb #257fa124
 @dataclass

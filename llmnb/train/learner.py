@@ -70,7 +70,7 @@ class LMStep(Step):
     def __init__(self, learner, corpus: TextCorpus | None = None):
         super().__init__(learner)
         dc, tc = learner.cfg.data, learner.cfg.train
-        self.corpus = corpus or load_corpus(dc.source, dc.val_fraction, tc.seed)
+        self.corpus = corpus or load_corpus(dc.source, dc.val_fraction, tc.seed, dc.tokenizer)
         self.val_batches = []
 
     def vocab_size(self) -> int: return self.corpus.tokenizer.vocab_size
@@ -113,6 +113,14 @@ class LMStep(Step):
         return {"val_loss": torch.stack(losses).mean().item()}
 
     def probe_ids(self) -> torch.Tensor: return self.batch(self.L.step)["input_ids"]
+
+    def state_dict(self) -> dict:
+        "A streamed source's position (hf:), saved with every checkpoint; the other sources' batches are pure functions of the step."
+        return {"train_stream": self.corpus.train.state_dict()} if hasattr(self.corpus.train, "state_dict") else {}
+
+    def load_state_dict(self, state: dict):
+        "Put a streamed source back where `state_dict()` found it."
+        if "train_stream" in state and hasattr(self.corpus.train, "load_state_dict"): self.corpus.train.load_state_dict(state["train_stream"])
 
 # %% ../../nbs/67_train.learner.ipynb #bb08744c
 @torch.no_grad()
@@ -218,7 +226,9 @@ class Learner:
         if tc.init_from and not resumable:        # a resumed run restores its own weights
             if not Path(tc.init_from).exists():
                 raise ConfigError(f"init_from: '{tc.init_from}' does not exist; give a run directory or a checkpoints/step_N directory")
-            load_checkpoint(best_checkpoint(tc.init_from) or tc.init_from, model)   # weights only
+            src = best_checkpoint(tc.init_from) or tc.init_from
+            self._check_tokenizer(src, f"train.init_from '{tc.init_from}'", "set data.tokenizer to the tokenizer that run was trained with")
+            load_checkpoint(src, model)   # weights only
         if hasattr(model, "layer_outputs"): model.gradient_checkpointing = tc.activation_checkpointing   # LM and HFCausalLM
         return self.task.setup_model(model)
 
@@ -370,10 +380,19 @@ class Learner:
         dist.barrier()
         dist.destroy_process_group()
 
+    def _check_tokenizer(self, ckpt, what: str, fix: str):
+        "Before any weights load: one error if checkpoint `ckpt` (or a run's newest) was trained with another tokenizer than this run's data gives."
+        old, new = verified_checkpoint(ckpt, verify=False)[1].get("tokenizer"), self.task.tokenizer_fingerprint()
+        if old is not None and new is not None and old != new:
+            raise LlmnbError(f"{what} was trained with tokenizer {old}, but this run's data.tokenizer/data.source gives tokenizer {new}, "
+                             f"so the same ids would mean different text; {fix}")
+
     def resume(self) -> int:
         "Restore the newest checkpoint of `run_dir`; returns its step."
         if not self.run_dir or not list_checkpoints(self.run_dir):
             raise LlmnbError(f"cannot resume: no checkpoint in '{self.run_dir}/checkpoints' yet; start the run without --resume (with --overwrite)")
+        self._check_tokenizer(self.run_dir, f"cannot resume '{self.run_dir}': its checkpoint",
+                              "restore the tokenizer it was trained with (data.tokenizer and its files), or start a new run")
         if self.fsdp: led = self._load_fsdp(self.run_dir)
         else: led = load_checkpoint(self.run_dir, self.model, self.opt, restore_rng=True)
         if led.get("config_hash") not in (None, self.cfg.hash()):
