@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""llmnb's two entry points for a fresh machine, standard library only.
+"""llmnb's entry points for a fresh machine, standard library only.
 
     python3 tasks.py demo     set up .venv and train configs/quickstart.toml; prints where report.html is
     python3 tasks.py test     set up .venv with the dev extra and run every check CI runs
     python3 tasks.py readme   regenerate README.md from nbs/index.ipynb
+    python3 tasks.py gpu      set up .venv with the dev extra and run the GPU check (`llmnb bench gpu`): bench/results/gpu.json
 
 Options: --venv DIR (default .venv), --fresh (delete the venv first).
+gpu options: --dry-run (the same code on the CPU at tiny sizes; no GPU needed), --slow (also the #| slow cells of the cuda
+notebooks), --out DIR (where gpu.json goes), --system-python (use this Python's packages instead of a venv: for GPU images
+that bring their own torch, or have no network).
 """
 from __future__ import annotations
 import argparse, json, os, shutil, subprocess, sys, tempfile, time, venv
@@ -97,6 +101,8 @@ def test(venv_dir: Path, fresh: bool):
            "--set", "train.max_steps=20", "train.eval_every=10", "train.eval_batches=2", env=env)
         for f in ("config.json", "metrics.jsonl", "report.html", "checkpoints"):
             if not (Path(td) / "smoke" / f).exists(): sys.exit(f"tasks.py: smoke run did not write {f}")
+        sh(bin_(venv_dir, "llmnb"), "bench", "gpu", "--dry-run", "--out-dir", Path(td) / "gpu", env=env)   # the GPU check's plumbing, on CPU
+        if json.loads((Path(td) / "gpu" / "gpu.json").read_text())["failed"]: sys.exit("tasks.py: the GPU check's dry run had failed parts")
     print(f"all checks passed in {time.time() - t0:.0f}s", flush=True)
 
 
@@ -105,16 +111,43 @@ def demo(venv_dir: Path, fresh: bool):
     sh(bin_(venv_dir, "llmnb"), "train", "--config", "configs/quickstart.toml", "--out", "runs/quickstart", "--overwrite")
 
 
+def has_nvidia_gpu() -> bool:
+    "A cheap look for an NVIDIA GPU before setting anything up: nvidia-smi on PATH or the driver's /proc entry."
+    return shutil.which("nvidia-smi") is not None or Path("/proc/driver/nvidia/gpus").is_dir()
+
+
+def gpu(venv_dir: Path, fresh: bool, dry_run: bool, slow: bool, out: str | None, system_python: bool):
+    "The GPU check: `llmnb bench gpu` in the venv (or this Python), with its exit status."
+    if not dry_run and not has_nvidia_gpu():
+        print("tasks.py gpu: no CUDA device here (no nvidia-smi, no NVIDIA driver); nothing to check. "
+              "`python3 tasks.py gpu --dry-run` runs the same code on the CPU.")
+        return
+    if system_python:
+        cmd = [sys.executable, "-c", "import sys; from llmnb.cli import main; sys.exit(main())"]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    else:
+        setup(venv_dir, dev=True, fresh=fresh)
+        cmd = [bin_(venv_dir, "llmnb")]
+        env = {**os.environ, "PATH": f"{bin_(venv_dir, 'python').parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    flags = ["--dry-run"] * dry_run + ["--slow"] * slow + (["--out-dir", out] if out else [])
+    sys.exit(sh(*cmd, "bench", "gpu", *flags, env=env, check=False).returncode)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("task", choices=["demo", "test", "readme", "setup"])
+    p.add_argument("task", choices=["demo", "test", "readme", "setup", "gpu"])
     p.add_argument("--venv", default=str(ROOT / ".venv"), help="virtual environment directory (default: .venv)")
     p.add_argument("--fresh", action="store_true", help="delete the virtual environment first")
+    p.add_argument("--dry-run", action="store_true", help="gpu: run the same code on the CPU at tiny sizes")
+    p.add_argument("--slow", action="store_true", help="gpu: also run the #| slow cells of the notebooks with #| cuda cells")
+    p.add_argument("--out", default=None, help="gpu: where gpu.json goes (default: bench/results; a temporary directory with --dry-run)")
+    p.add_argument("--system-python", action="store_true", help="gpu: use this Python's packages (torch included) instead of a venv")
     a = p.parse_args()
     v = Path(a.venv).resolve()
     if a.task == "demo": demo(v, a.fresh)
     elif a.task == "test": test(v, a.fresh)
     elif a.task == "readme": write_readme()
+    elif a.task == "gpu": gpu(v, a.fresh, a.dry_run, a.slow, a.out, a.system_python)
     else: setup(v, dev=True, fresh=a.fresh)
 
 

@@ -6,7 +6,7 @@ Docs: https://llmnb.github.io/llmnb/cli.html.md"""
 
 # %% ../nbs/990_cli.ipynb #c07edde1
 from __future__ import annotations
-import argparse, dataclasses, json, shlex, sys
+import argparse, dataclasses, json, shlex, sys, tempfile
 from pathlib import Path
 from .core import LlmnbError, apply_overrides
 from .bench.core import BENCHMARKS
@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("name", metavar="NAME", help=f"benchmark name: {', '.join(BENCHMARKS)}")
     b.add_argument("--config", metavar="FILE", default=None, help="run config the benchmark takes its model from (benchmarks that train a model; default: configs/quickstart.toml)")
     b.add_argument("--set", metavar="KEY=VALUE", nargs="+", action="extend", default=[], dest="overrides", help="config overrides, as for train")
-    b.add_argument("--out-dir", metavar="DIR", default="bench/results", help="where NAME.json goes (default: %(default)s)")
+    b.add_argument("--out-dir", metavar="DIR", default=None, help="where NAME.json goes (default: bench/results; with --dry-run, a new temporary directory)")
+    b.add_argument("--dry-run", action="store_true", help="gpu: run the same code on the CPU at tiny sizes (checks the plumbing; no GPU needed)")
+    b.add_argument("--slow", action="store_true", help="gpu: also run the #| slow cells of the notebooks with #| cuda cells")
     d = sub.add_parser("data", help="inspect datasets: `llmnb data stats DIR`",
                        description="Data tools. `stats DIR` aggregates the .meta.json lineage sidecars under DIR per generator.")
     d.add_argument("action", choices=["stats"], help="stats: counts, generators, parents and validator results of the shards in DIR")
@@ -215,10 +217,15 @@ def cmd_report(a) -> int:
 def cmd_bench(a) -> int:
     "The `bench` subcommand."
     from llmnb.bench import run_bench
-    p = run_bench(a.name, a.out_dir, config=a.config, overrides=a.overrides)
+    out_dir = a.out_dir or (tempfile.mkdtemp(prefix=f"llmnb-bench-{a.name}-dry-run-") if a.dry_run else "bench/results")
+    p = run_bench(a.name, out_dir, config=a.config, overrides=a.overrides, dry_run=a.dry_run or None, slow=a.slow or None)
+    if p is None: return 0                   # nothing to measure on this machine (the benchmark said why)
     res = json.loads(Path(p).read_text())
     for k, v in res.get("ratios", {}).items(): print(f"{k}: {v:.3f}")
-    print(f"results: {p}"); return 0
+    print(f"results: {p}")
+    if res.get("failed"):
+        print(f"failed parts: {', '.join(res['failed'])} (their errors are in {p})", file=sys.stderr); return 1
+    return 0
 
 def cmd_data(a) -> int:
     "The `data` subcommand."

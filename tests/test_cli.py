@@ -86,3 +86,12 @@ def test_train_from_token_shards(llmnb_cmd, tmp_path):
     assert ok.returncode == 0, ok.stderr
     bad = run(llmnb_cmd, "train", "--out", tmp_path / "run2", "--set", *TINY, f"data.source=shards:{tmp_path / 'sh'}", "model.vocab_size=200")
     assert bad.returncode == 2 and "model.vocab_size=200 is smaller than the tokenizer's vocabulary (264)" in bad.stderr
+
+
+def test_bench_gpu_without_cuda_is_one_line(llmnb_cmd, tmp_path):
+    "Without CUDA, `llmnb bench gpu` says so in one line, exits 0 and writes nothing (the dry run is tested in nbs/962_bench.gpu.ipynb)."
+    import torch
+    if torch.cuda.is_available(): pytest.skip("this machine has CUDA: the real check would run")
+    r = run(llmnb_cmd, "bench", "gpu", "--slow", "--out-dir", tmp_path)
+    assert r.returncode == 0 and r.stdout.count("\n") == 1 and "no CUDA device" in r.stdout, r
+    assert list(tmp_path.iterdir()) == []

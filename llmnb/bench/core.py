@@ -14,7 +14,7 @@ from ..core import LlmnbError, atomic_write_json
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'machine_info', 'sync_device', 'matmul_peak', 'model_flops_per_token', 'alternating_medians',
-           'speedup_ratios', 'record_peak_memory', 'run_bench', 'attach_result']
+           'speedup_ratios', 'record_peak_memory', 'device_peak_mb', 'run_bench', 'attach_result']
 
 # %% ../../nbs/950_bench.core.ipynb #e95ab6c3
 def machine_info(device: torch.device) -> dict:
@@ -45,7 +45,7 @@ def model_flops_per_token(model: nn.Module, seq_len: int) -> float:
     return float(model.flops_per_token(seq_len)["total"])
 
 # %% ../../nbs/950_bench.core.ipynb #b36bc364
-from ..train.memory import proc_status_kb, peak_rss_growth, fresh_process_json   # defined with the memory estimator, which validates against them
+from ..train.memory import proc_status_kb, peak_rss_growth, fresh_process_json, LiveBytes   # defined with the memory estimator, which validates against them
 
 def alternating_medians(fns: dict,        # {name: callable returning (forward seconds, backward seconds)}
                         rounds: int,      # timed rounds; the order is reversed every other round
@@ -80,16 +80,28 @@ def record_peak_memory(mem: dict,      # {variant: a fresh-process peak_rss_grow
     ratios[f"{fast}_peak_mem_vs_{slow}"] = mem[fast]["peak_growth_mb"] / max(mem[slow]["peak_growth_mb"], 1e-9)
     return f"; memory: growth of peak RSS over one call in a fresh process per variant ({mem[slow]['how']})"
 
+def device_peak_mb(fn,      # the call to measure (no arguments)
+                   device,  # where its tensors live
+                  ) -> float:
+    "MiB that one call of `fn` needs above what was allocated before it: PyTorch's CUDA allocator peak on a GPU, else the peak of live tensors (`LiveBytes`)."
+    device = torch.device(device)
+    if device.type == "cuda":
+        sync_device(device); base = torch.cuda.memory_allocated(device); torch.cuda.reset_peak_memory_stats(device)
+        fn(); sync_device(device)
+        return (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    with LiveBytes() as lb: fn()
+    return lb.peak / 2**20
+
 # %% ../../nbs/950_bench.core.ipynb #a4082cc2
 BENCHMARKS = {"train": "llmnb.bench.train:bench_train",   # name -> "module:function", imported only when run
               "scan": "llmnb.bench.scan:bench_scan", "optim": "llmnb.bench.optim:bench_optim",
               "dedup": "llmnb.bench.dedup:bench_dedup", "xent": "llmnb.bench.xent:bench_xent",
               "wkv": "llmnb.bench.wkv:bench_wkv", "memory": "llmnb.train.memory:bench_memory",
               "lora": "llmnb.bench.lora:bench_lora", "grpo": "llmnb.bench.grpo:bench_grpo",
-              "ssd": "llmnb.bench.ssd:bench_ssd", "delta": "llmnb.bench.delta:bench_delta"}
+              "ssd": "llmnb.bench.ssd:bench_ssd", "delta": "llmnb.bench.delta:bench_delta", "gpu": "llmnb.bench.gpu:bench_gpu"}
 
-def run_bench(name: str, out_dir="bench/results", **kw) -> Path:
-    "Run benchmark `name` and write `out_dir/name.json` atomically; returns the path."
+def run_bench(name: str, out_dir="bench/results", **kw) -> Path | None:
+    "Run benchmark `name` and write `out_dir/name.json` atomically; returns the path (None, writing nothing, when the benchmark returns None: nothing to measure here)."
     if name not in BENCHMARKS: raise LlmnbError(f"unknown benchmark '{name}'; available: {', '.join(BENCHMARKS)}")
     mod, fn = BENCHMARKS[name].split(":")
     f = getattr(importlib.import_module(mod), fn)
@@ -101,6 +113,7 @@ def run_bench(name: str, out_dir="bench/results", **kw) -> Path:
     path = Path(out_dir) / f"{name}.json"
     attached = _read_result(path).get("attached")   # results attached by notebooks survive a re-run; a corrupt file fails before the run
     res = f(**kw)
+    if res is None: return None
     res["date"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if attached: res["attached"] = attached
     return atomic_write_json(path, res)

@@ -6,12 +6,12 @@ Docs: https://llmnb.github.io/llmnb/bench.scan.html.md"""
 
 # %% auto #0
 __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'scan_bytes', 'copy_bandwidth',
-           'bench_scan']
+           'bench_scan_gpu', 'bench_scan']
 
 # %% ../../nbs/955_bench.scan.ipynb #eece20d4
 import json, os, time
 import torch
-from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory
+from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory, device_peak_mb
 from ..kernels.scan import selective_scan, _mamba_selective_scan, triton
 
 # %% ../../nbs/955_bench.scan.ipynb #a0347b76
@@ -63,7 +63,7 @@ def scan_bytes(inp: dict) -> int:
     return (big + small + out) + (big + small + out + big + small)   # forward; backward (reads inputs and dout, writes grads)
 
 def copy_bandwidth(device, nbytes: int = 1 << 30, reps: int = 10) -> float:
-    "Best observed bytes/s (read + write) of a device-to-device copy."
+    "Best observed bytes/s (read + write) of a copy of `nbytes` from one buffer on `device` to another."
     a = torch.empty(nbytes // 4, device=device); b = torch.empty_like(a)
     b.copy_(a); sync_device(device); best = 0.0
     for _ in range(reps):
@@ -72,6 +72,33 @@ def copy_bandwidth(device, nbytes: int = 1 << 30, reps: int = 10) -> float:
     return best
 
 # %% ../../nbs/955_bench.scan.ipynb #7be2bf64
+def bench_scan_gpu(device="cuda",                    # where to run (the GPU check's dry run passes "cpu")
+                   shape: tuple = (8, 1536, 2048, 16), # (batch, dim, L, N)
+                   rounds: int = 7,                   # alternating timed rounds
+                   reps: int = 5,                     # calls averaged per round
+                  ) -> dict:
+    "The scan backends usable on `device` (Triton and mamba-ssm on a GPU, the chunked algorithm anywhere) against each other, in bfloat16."
+    dev = torch.device(device)
+    gb, gd, gL, gN = shape
+    ginp = scan_inputs(gb, gd, gL, gN, device=dev, dtype=torch.bfloat16)
+    on_gpu = dev.type == "cuda"
+    backends = ({"triton": "triton"} if on_gpu and triton is not None else {}) | {"chunked_gpu": "chunked"} | ({"mamba_ssm": "cuda"} if on_gpu and _mamba_selective_scan() else {})
+    gt = time_backends(backends, ginp, rounds, {n: reps for n in backends})
+    bw, nbytes = copy_bandwidth(dev, 1 << 30 if on_gpu else 1 << 22), scan_bytes(ginp)
+    figures, ratios = {}, {}
+    for n, d in gt.items():
+        figures |= {f"{n}_{k}": v for k, v in d.items()}
+        figures[f"{n}_tokens_per_s"] = gb * gL / d["total_s"]
+        ratios[f"{n}_fraction_of_copy_bandwidth"] = nbytes / d["total_s"] / bw
+        figures[f"{n}_peak_mem_growth_mb"] = device_peak_mb(lambda: fwd_bwd(backends[n], ginp, torch.randn_like(ginp["u"])), dev)
+    figures |= {"gpu_copy_bandwidth_bytes_per_s": bw, "gpu_min_bytes_per_call": nbytes}
+    if "triton" in gt: ratios["triton_speedup_vs_chunked_gpu"] = gt["chunked_gpu"]["total_s"] / gt["triton"]["total_s"]
+    if "triton" in gt and "mamba_ssm" in gt: ratios["triton_vs_mamba_ssm_time"] = gt["triton"]["total_s"] / gt["mamba_ssm"]["total_s"]
+    method = (f"; GPU: {tuple(shape)} in bfloat16, median of {rounds} alternating rounds of {reps} calls; bandwidth fraction = "
+              "minimum bytes moved / time / measured device copy bandwidth")
+    return {"figures": figures, "ratios": ratios, "method": method, "backends": list(backends), "device": str(dev)}
+
+# %% ../../nbs/955_bench.scan.ipynb #250a8d41
 def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # CPU problem size
                rounds: int = 7,            # alternating timed rounds
                reps: int = 3,              # chunked calls averaged per round (the reference runs once per round)
@@ -92,26 +119,9 @@ def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # C
         method += record_peak_memory(mem, figures, ratios, "chunked", "ref")
     info = machine_info(cpu)
     if torch.cuda.is_available():
-        dev = torch.device("cuda")
-        gb, gd, gL, gN = gpu_shape
-        ginp = scan_inputs(gb, gd, gL, gN, device=dev, dtype=torch.bfloat16)
-        backends = {"triton": "triton", "chunked_gpu": "chunked"} | ({"mamba_ssm": "cuda"} if _mamba_selective_scan() else {})
-        if triton is None: backends.pop("triton")
-        gt = time_backends(backends, ginp, rounds, {n: 5 for n in backends})
-        bw, nbytes = copy_bandwidth(dev), scan_bytes(ginp)
-        for n, d in gt.items():
-            figures |= {f"{n}_{k}": v for k, v in d.items()}
-            figures[f"{n}_tokens_per_s"] = gb * gL / d["total_s"]
-            ratios[f"{n}_fraction_of_copy_bandwidth"] = nbytes / d["total_s"] / bw
-            torch.cuda.reset_peak_memory_stats(dev); base = torch.cuda.memory_allocated(dev)
-            fwd_bwd(backends[n], ginp, torch.randn_like(ginp["u"]))
-            figures[f"{n}_peak_mem_growth_mb"] = (torch.cuda.max_memory_allocated(dev) - base) / 2**20
-        figures |= {"gpu_copy_bandwidth_bytes_per_s": bw, "gpu_min_bytes_per_call": nbytes}
-        if "triton" in gt: ratios["triton_speedup_vs_chunked_gpu"] = gt["chunked_gpu"]["total_s"] / gt["triton"]["total_s"]
-        if "triton" in gt and "mamba_ssm" in gt: ratios["triton_vs_mamba_ssm_time"] = gt["triton"]["total_s"] / gt["mamba_ssm"]["total_s"]
-        info["gpu"] = torch.cuda.get_device_name(dev)
-        method += (f"; GPU: {gpu_shape} in bfloat16, median of {rounds} alternating rounds of 5 calls; bandwidth fraction = "
-                   "minimum bytes moved / time / measured device copy bandwidth")
+        g = bench_scan_gpu("cuda", gpu_shape, rounds)
+        figures |= g["figures"]; ratios |= g["ratios"]; method += g["method"]
+        info["gpu"] = torch.cuda.get_device_name()
     return {"name": "scan", "machine": info, "method": method,
             "config": {"cpu_shape": [batch, dim, L, N], "gpu_shape": list(gpu_shape) if torch.cuda.is_available() else None,
                        "rounds": rounds, "reps": reps, "torch_threads": torch.get_num_threads()},
