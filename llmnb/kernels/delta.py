@@ -10,7 +10,7 @@ import functools, importlib.util
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
-from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
+from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend, recurrent_tiles   # None without triton; imported on first use
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'gated_delta_rule_ref', 'fla_status', 'gated_delta_rule']
@@ -200,16 +200,12 @@ def _triton_interpreted() -> bool:
     "True when this module's kernels run in Triton's interpreter (see `kernels.triton_utils.interpreted`)."
     return interpreted(_delta_fwd_kernel if triton is not None else None)
 
-def _triton_blocks(K, V):
-    "Tile sizes (BK, BV, CK): all of K, a block of at most 32 value columns, a checkpoint every CK steps."
-    return max(16, triton.next_power_of_2(K)), min(32, max(16, triton.next_power_of_2(V))), (4 if _triton_interpreted() else 32)
-
 class _TritonDelta(torch.autograd.Function):
     "Triton gated delta rule: (q, k, v, g, beta, S0, scale) -> (o, final state); float32, contiguous, (B, T, H, .) layout."
     @staticmethod
     def forward(ctx, q, k, v, g, beta, S0, scale):
         B, T, H, K = q.shape; V = v.shape[-1]
-        BK, BV, CK = _triton_blocks(K, V)
+        BK, BV, CK = recurrent_tiles(K, V, _triton_interpreted())
         NV, n_ck = triton.cdiv(V, BV), triton.cdiv(T, CK)
         f32 = dict(device=q.device, dtype=torch.float32)
         o, hT, ck = torch.empty(B, T, H, V, **f32), torch.empty(B, H, K, V, **f32), torch.empty(B * H, n_ck, K, V, **f32)
@@ -222,7 +218,7 @@ class _TritonDelta(torch.autograd.Function):
     def backward(ctx, do, dhT):
         q, k, v, g, beta, ck = ctx.saved_tensors
         B, T, H, K = q.shape; V = v.shape[-1]
-        BK, BV, CK = _triton_blocks(K, V)
+        BK, BV, CK = recurrent_tiles(K, V, _triton_interpreted())
         NV, n_ck = triton.cdiv(V, BV), ck.shape[1]
         f32 = dict(device=q.device, dtype=torch.float32)
         dq, dk = torch.empty(NV, B, T, H, K, **f32), torch.empty(NV, B, T, H, K, **f32)     # partial sums per column block

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
-from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
+from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend, recurrent_tiles   # None without triton; imported on first use
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'wkv6_ref', 'wkv6']
@@ -175,16 +175,12 @@ def _triton_interpreted() -> bool:
     "True when this module's kernels run in Triton's interpreter (see `kernels.triton_utils.interpreted`)."
     return interpreted(_wkv6_fwd_kernel if triton is not None else None)
 
-def _blocks(K, V):
-    "Tile sizes (BK, BV, CK): all of K, a block of at most 32 value columns, a checkpoint every CK steps."
-    return max(16, triton.next_power_of_2(K)), min(32, max(16, triton.next_power_of_2(V))), (4 if _triton_interpreted() else 32)
-
 class _TritonWKV6(torch.autograd.Function):
     "Triton WKV: (r, k, v, w, u, h0, scale) -> (o, final state), float32, contiguous."
     @staticmethod
     def forward(ctx, r, k, v, w, u, h0, scale):
         B, H, T, K = r.shape; V = v.shape[-1]
-        BK, BV, CK = _blocks(K, V)
+        BK, BV, CK = recurrent_tiles(K, V, _triton_interpreted())
         NV, n_ck = triton.cdiv(V, BV), triton.cdiv(T, CK)
         f32 = dict(device=r.device, dtype=torch.float32)
         o, hT, ck = torch.empty(B, H, T, V, **f32), torch.empty(B, H, K, V, **f32), torch.empty(B * H, n_ck, K, V, **f32)
@@ -197,7 +193,7 @@ class _TritonWKV6(torch.autograd.Function):
     def backward(ctx, do, dhT):
         r, k, v, w, u, ck = ctx.saved_tensors
         B, H, T, K = r.shape; V = v.shape[-1]
-        BK, BV, CK = _blocks(K, V)
+        BK, BV, CK = recurrent_tiles(K, V, _triton_interpreted())
         NV, n_ck = triton.cdiv(V, BV), ck.shape[1]
         f32 = dict(device=r.device, dtype=torch.float32)
         dr, dk, dw = (torch.empty(NV, B, H, T, K, **f32) for _ in range(3))
