@@ -15,4 +15,5 @@ from .harness import harness_lm, harness_lm_class, evaluate_tasks   # lm_eval is
 from .run import evaluate_run, load_run, read_run_config, load_eval_ids, format_eval
 from .export import export_run, pick_checkpoint
 from .similarity import cosine_scores, retrieval_hits, similarity_metrics, similarity_report, summarize_seeds
-from .ablate import ablate, plan, format_table, masked_accuracy, accuracy_figure
+from .ablate import ablate, plan, format_table, masked_accuracy, accuracy_figure, solve_figure, wilson_interval
+from .scaling import fit_power_law, bootstrap_power_law, predict_interval, compare_fits
