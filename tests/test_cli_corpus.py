@@ -17,6 +17,14 @@ def corpus(d: Path, hf_assets) -> dict:
     bad_run = d / "bad_run"; (bad_run / "checkpoints" / "step_00000001").mkdir(parents=True)
     (bad_run / "config.json").write_text("{\"model\": 3}")
     (bad_run / "checkpoints" / "step_00000001" / "ledger.json").write_text("{}")
+    rewrites = d / "rewrites_tokenizer"       # the hf_assets tokenizer with a template that drops past reasoning, as Qwen3's does
+    from transformers import AutoTokenizer
+    qt = AutoTokenizer.from_pretrained(tok)
+    qt.chat_template = ("{{ bos_token }}{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['role'] == 'assistant' and not loop.last %}"
+                        "{{ m['content'].split('</think>')[-1] }}{% else %}{{ m['content'] }}{% endif %}<|im_end|>\n{% endfor %}")
+    qt.save_pretrained(rewrites)
+    reasoned = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4", "reasoning": "easy"},
+                {"role": "user", "content": "sure?"}, {"role": "assistant", "content": "yes"}]
     shards = d / "shards"; shards.mkdir()
     (shards / "a.bin").write_bytes(b"\x00" * 16)
     (shards / "a.meta.json").write_text(json.dumps({"dtype": "object", "n_tokens": 8}))
@@ -34,6 +42,8 @@ def corpus(d: Path, hf_assets) -> dict:
         "chat bad json": ["train", "--set", *TINY, f"data.source='chat:{w('chat.jsonl', chr(123) + 'bad' + chr(10))}'"],
         "chat non-utf8": ["train", "--set", *TINY, f"data.source='chat:{w('chat8.jsonl', b'{}' + bytes([10, 255, 254, 10]))}'"],
         "chat no messages": ["train", "--set", *TINY, f"data.source='chat:{w('chat2.jsonl', json.dumps({'text': 'x'}) + chr(10))}'"],
+        "chat template rewrites history": ["train", "--set", *TINY, "train.seq_len=64", f"data.tokenizer='hf:{rewrites}'",
+                                           f"data.source='chat:{w('reasoned.jsonl', (json.dumps({'messages': reasoned}) + chr(10)) * 4)}'"],
         "shard dtype object": ["train", "--set", *TINY, f"data.source='shards:{shards}'"],
         "grpo problems missing": ["train", "--set", *TINY, "task='grpo'", f"grpo.problems='jsonl:{d / 'none.jsonl'}'"],
         "grpo problems bad json": ["train", "--set", *TINY, "task='grpo'", f"grpo.problems='jsonl:{w('p.jsonl', 'not json' + chr(10))}'"],
@@ -62,8 +72,8 @@ def corpus(d: Path, hf_assets) -> dict:
 NAMES = [
     "toml syntax", "toml non-utf8", "toml unknown key", "toml wrong type", "config is a directory", "set without =",
     "unknown pattern letter", "unknown task", "unknown data source", "chat file missing", "chat bad json", "chat non-utf8",
-    "chat no messages", "shard dtype object", "grpo problems missing", "grpo problems bad json", "resume empty dir",
-    "overwrite a non-run", "resume a broken run", "eval missing dir", "eval not a run", "eval broken run", "report not a run",
+    "chat no messages", "chat template rewrites history", "shard dtype object", "grpo problems missing", "grpo problems bad json",
+    "resume empty dir", "overwrite a non-run", "resume a broken run", "eval missing dir", "eval not a run", "eval broken run", "report not a run",
     "data stats on a file", "bench unknown", "ablate missing config", "hf unknown dataset", "hf unknown hub dataset",
     "hf missing text field", "hf malformed option", "hf unknown option", "tokenizer vocab mismatch", "tokenizer unknown kind",
     "tokenizer missing dir", "tokenizer for mqar"]
@@ -71,7 +81,8 @@ EXPECT = {   # what the one error line must say, where a case checks its wording
     "hf unknown dataset": "no dataset at", "hf unknown hub dataset": "not a dataset on the Hugging Face Hub",
     "hf missing text field": "has no column 'body' (columns: id, text)", "hf malformed option": "valid options: config, split, text_field",
     "hf unknown option": "hf option 'colour=red'", "tokenizer vocab mismatch": "model.vocab_size=300 is smaller than the tokenizer's vocabulary (512)",
-    "tokenizer unknown kind": "is not one of", "tokenizer missing dir": "no tokenizer at", "tokenizer for mqar": "takes no data.tokenizer"}
+    "tokenizer unknown kind": "is not one of", "tokenizer missing dir": "no tokenizer at", "tokenizer for mqar": "takes no data.tokenizer",
+    "chat template rewrites history": "does not render conversations incrementally"}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -8,7 +8,7 @@ Docs: https://llmnb.github.io/llmnb/data.html.md"""
 __all__ = []
 
 # %% ../../nbs/59_data.ipynb #eb684516
-from .tokenize import (ByteTokenizer, DEFAULT_SPECIALS, apply_chat_template, HFTokenizer, train_bpe,
+from .tokenize import (ByteTokenizer, DEFAULT_SPECIALS, apply_chat_template, encode_chat, HFTokenizer, train_bpe,
                                  load_tokenizer, tokenizer_fingerprint, PretrainedTokenizer, load_pretrained_tokenizer,
                                  get_tokenizer, TOKENIZERS)
 from .pack import pack_chat, collate_packed, validate_packed, check_packed

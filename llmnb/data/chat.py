@@ -10,7 +10,7 @@ import json, random, re
 from pathlib import Path
 import torch
 from ..core import LlmnbError
-from .tokenize import ByteTokenizer, load_tokenizer, check_conversation
+from .tokenize import ByteTokenizer, load_tokenizer, check_conversation, encode_chat, uses_chat_template
 from .pack import pack_chat
 from .load import _check_jsonl
 from .text import epoch_item
@@ -119,10 +119,9 @@ class ChatCorpus:
         return self._packed[seq_len]
 
     def max_ids(self) -> dict:
-        "Largest token id per split (templated, without packing)."
-        from llmnb.data.tokenize import apply_chat_template
+        "Largest token id per split (rendered by `encode_chat`, without packing)."
         if self._max is None:
-            self._max = {n: max(max(apply_chat_template(c, self.tokenizer)[0]) for c in cs) for n, cs in self.splits.items()}
+            self._max = {n: max(max(encode_chat(c, self.tokenizer)[0]) for c in cs) for n, cs in self.splits.items()}
         return self._max
 
     def report(self, seq_len: int) -> dict:
@@ -175,9 +174,10 @@ def chat_corpus(arg: str,                 # PATH, optionally ?too_long=...&strat
     else: raise LlmnbError(f"chat data path {p} does not exist (data.source=chat:{arg})")
     tok = tokenizer or (load_tokenizer(tdir) if (tdir / "tokenizer.json").is_file() else ByteTokenizer())
     missing = [s for s in ("<|im_start|>", "<|im_end|>") if s not in getattr(tok, "special_to_id", {})]
-    if missing:
+    if missing and not uses_chat_template(tok):
         raise LlmnbError(f"the tokenizer of chat:{arg} has no {' or '.join(missing)} special token, which llmnb's chat layout (ChatML) "
-                         "needs; use a tokenizer that has them (train_bpe's, the byte tokenizer) or add them with "
+                         "needs; use a tokenizer that has them (train_bpe's, the byte tokenizer) or its own chat template "
+                         "(a transformers tokenizer with a chat_template, data.tokenizer=hf:NAME_OR_DIR), or add them with "
                          "tok.add_special_tokens({'additional_special_tokens': ['<|im_start|>', '<|im_end|>']}) and save it")
     c = ChatCorpus(train, val, tok, source=f"chat:{arg}", **kw); c.origins = {"train": ot, "val": ov}
     return c

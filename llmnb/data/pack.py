@@ -10,14 +10,19 @@ import bisect
 from collections import Counter
 import torch
 from ..core import LlmnbError
-from .tokenize import apply_chat_template, check_conversation, ROLES
+from .tokenize import check_conversation, encode_chat, uses_chat_template, ROLES
 
 # %% auto #0
 __all__ = ['encode_conversations', 'pack_bins', 'pack_chat', 'collate_packed', 'check_packed', 'validate_packed']
 
 # %% ../../nbs/52_data.pack.ipynb #c873a27c
+def _encode(conv: list[dict], tokenizer, i: int) -> tuple[list[int], list[bool]]:
+    "encode_chat, with conversation `i` named in its errors."
+    try: return encode_chat(conv, tokenizer)
+    except LlmnbError as e: raise LlmnbError(f"conversation {i}: {e}") from None
+
 def encode_conversations(conversations, tokenizer, seq_len: int, too_long: str = "error") -> list[tuple[list[int], list[bool]]]:
-    "Template every conversation; returns (ids, trained mask) per conversation, fitted to `seq_len`."
+    "Template every conversation (`encode_chat`: the tokenizer's chat template, else ChatML); (ids, trained mask) per conversation, fitted to `seq_len`."
     if too_long not in ("error", "truncate"): raise LlmnbError(f"too_long must be 'error' or 'truncate', got {too_long!r}")
     out = []
     for i, conv in enumerate(conversations):
@@ -25,14 +30,14 @@ def encode_conversations(conversations, tokenizer, seq_len: int, too_long: str =
         if not any(m["role"] == "assistant" for m in conv):
             raise LlmnbError(f"conversation {i} has no assistant message, so nothing in it would be trained; "
                              f"roles: {[m['role'] for m in conv]}. Remove it or add the assistant reply")
-        ids, tr = apply_chat_template(conv, tokenizer)
+        ids, tr = _encode(conv, tokenizer, i)
         if len(ids) > seq_len:
             if too_long == "error":
                 raise LlmnbError(f"conversation {i} is {len(ids)} tokens, longer than seq_len={seq_len}; raise seq_len, "
                                  f"shorten or drop it, or pass too_long='truncate' (data.source=chat:PATH?too_long=truncate; keeps the whole messages that fit)")
             k = len(conv)
             while k > 0 and len(ids) > seq_len:
-                k -= 1; ids, tr = apply_chat_template(conv[:k], tokenizer) if k else ([], [])
+                k -= 1; ids, tr = _encode(conv[:k], tokenizer, i) if k else ([], [])
             if not any(tr):
                 raise LlmnbError(f"conversation {i} cannot be truncated to seq_len={seq_len}: no assistant message fits "
                                  f"after the messages before it; raise seq_len or shorten it")
@@ -60,7 +65,7 @@ def pack_bins(lengths: list[int], capacity: int, strategy: str = "bfd") -> list[
 
 # %% ../../nbs/52_data.pack.ipynb #c092bf83
 def pack_chat(conversations: list,         # list of conversations: [{"role": ..., "content": ...}, ...]
-              tokenizer,                   # ByteTokenizer or a tokenizer with the chat specials
+              tokenizer,                   # a tokenizer with its own chat template, or one with the ChatML specials (ByteTokenizer)
               seq_len: int,                # length of every packed row
               strategy: str = "bfd",       # "bfd" (best-fit decreasing) or "greedy" (input order)
               too_long: str = "error",     # "error" or "truncate" (keep the whole messages that fit)
@@ -81,6 +86,7 @@ def pack_chat(conversations: list,         # list of conversations: [{"role": ..
         n = seq_len - len(ids)
         rows.append({"input_ids": torch.tensor(ids + [pad] * n), "labels": torch.tensor(lab + [-100] * n),
                      "position_ids": torch.tensor(pos + [0] * n), "seq_lens": [len(enc[i][0]) for i in b], "conv_ids": list(b)})
+        if uses_chat_template(tokenizer): rows[-1]["trained_spans"] = [_runs(enc[i][1]) for i in b]
     if validate: validate_packed(rows, tokenizer, masked_band)
     return rows
 
@@ -120,9 +126,16 @@ def _expected_mask(ids: list[int], tokenizer) -> tuple[list[bool], list[bool], i
             if i < len(ids) and ids[i] == im_end: want[i] = True
     return want, header, n_asst
 
-def _row_checks(row, r: int, tokenizer) -> dict[str, list[str]]:
+def _spans_mask(spans, n: int) -> tuple[list[bool], list[bool], int]:
+    "A chat-template conversation's expected mask from its encoder's `trained_spans` (no header tokens known; one turn per span)."
+    want = [False] * n
+    for a, b in spans: want[a:b] = [True] * (b - a)
+    return want, [False] * n, len(_runs(want))
+
+def _row_checks(row, r: int, tokenizer, starts_with_bos: bool = True) -> dict[str, list[str]]:
     ids, lab, pos = row["input_ids"].tolist(), row["labels"].tolist(), row["position_ids"].tolist()
-    im_start = tokenizer.token_id("<|im_start|>")
+    template = uses_chat_template(tokenizer)
+    im_start = None if template else tokenizer.token_id("<|im_start|>")
     f = {k: [] for k in ("count", "markers", "alternation", "degenerate", "structure")}
     segs = _segments(row)
     if len(ids) != len(lab) or len(ids) != len(pos): f["structure"].append(f"row {r}: input_ids, labels, position_ids differ in length")
@@ -133,11 +146,18 @@ def _row_checks(row, r: int, tokenizer) -> dict[str, list[str]]:
     if not any(trained): f["degenerate"].append(f"row {r}: no trained token (all labels are -100)")
     bad = [i for i in range(len(ids)) if trained[i] and lab[i] != ids[i]]
     if bad: f["degenerate"].append(f"row {r}: {len(bad)} labels differ from the input id at their position (first at {bad[0]}); labels must be aligned with input_ids, the model shifts")
+    spans = row.get("trained_spans")
+    if template and (spans is None or len(spans) != len(segs)):
+        f["structure"].append(f"row {r}: no trained_spans for its {len(segs)} conversations; rows of a tokenizer with a chat template "
+                              "carry their encoder's mask for the validators (pack_chat adds it)")
+        spans = None
     for c, (s, e) in enumerate(segs):
         where = f"row {r}, conversation {c} (tokens {s}:{e})"
-        if ids[s] != tokenizer.bos_id: f["structure"].append(f"{where}: does not start with <|bos|>")
+        if starts_with_bos and ids[s] != tokenizer.bos_id:
+            f["structure"].append(f"{where}: does not start with " + (f"{tokenizer.decode([tokenizer.bos_id])!r}, as the chat template's conversations do" if template else "<|bos|>"))
         if pos[s:e] != list(range(e - s)): f["structure"].append(f"{where}: position_ids do not run 0..{e - s - 1}")
-        want, header, n_asst = _expected_mask(ids[s:e], tokenizer)
+        if template and spans is None: continue
+        want, header, n_asst = _spans_mask(spans[c], e - s) if template else _expected_mask(ids[s:e], tokenizer)
         got, runs = trained[s:e], _runs(trained[s:e])
         if len(runs) != n_asst: f["count"].append(f"{where}: {n_asst} assistant turns but {len(runs)} trained regions")
         mk = [s + i for i in range(e - s) if got[i] and (header[i] or ids[s + i] == im_start)]
@@ -149,13 +169,22 @@ def _row_checks(row, r: int, tokenizer) -> dict[str, list[str]]:
                                     f"{'trained' if trained[i] else 'masked'} {tokenizer.decode(ids[max(s, i - 6):i + 6])!r})")
     return f
 
+_PROBE = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+
+def _starts_with_bos(tokenizer) -> bool:
+    "Whether every packed conversation must start with `bos`: always in the ChatML layout; with a chat template, if it writes one."
+    if not uses_chat_template(tokenizer): return True
+    try: return encode_chat(_PROBE, tokenizer)[0][:1] == [tokenizer.bos_id]
+    except LlmnbError: return False          # a template that refuses the probe: no bos check
+
 def check_packed(rows: list[dict], tokenizer, masked_band: tuple = (0.05, 0.95)) -> dict[str, list[str]]:
     "Every validator's failures on a packed batch: {check name: [messages]} (empty lists = pass)."
     f = {k: [] for k in ("masked_fraction", "count", "markers", "alternation", "degenerate", "structure")}
     if not rows: f["structure"].append("empty batch"); return f
+    starts_with_bos = _starts_with_bos(tokenizer)
     n_tok = n_masked = 0; trained_ids = Counter()
     for r, row in enumerate(rows):
-        for k, v in _row_checks(row, r, tokenizer).items(): f[k] += v
+        for k, v in _row_checks(row, r, tokenizer, starts_with_bos).items(): f[k] += v
         n = sum(row["seq_lens"]); lab = row["labels"][:n].tolist()
         n_tok += n; n_masked += sum(l == -100 for l in lab); trained_ids.update(l for l in lab if l != -100)
     frac = n_masked / max(n_tok, 1)

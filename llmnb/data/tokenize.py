@@ -12,7 +12,7 @@ from ..core import LlmnbError
 # %% auto #0
 __all__ = ['DEFAULT_SPECIALS', 'ROLES', 'TOKENIZERS', 'ByteTokenizer', 'check_conversation', 'apply_chat_template', 'HFTokenizer',
            'train_bpe', 'load_tokenizer', 'tokenizer_fingerprint', 'PretrainedTokenizer', 'load_pretrained_tokenizer',
-           'check_tokenizer_spec', 'get_tokenizer']
+           'check_tokenizer_spec', 'get_tokenizer', 'uses_chat_template', 'encode_chat']
 
 # %% ../../nbs/50_data.tokenize.ipynb #9b3005ae
 DEFAULT_SPECIALS = ("<|bos|>", "<|eos|>", "<|pad|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<|reserved_0|>")
@@ -289,3 +289,87 @@ def get_tokenizer(spec: str, # byte | bpe:PATH | hf:NAME_OR_DIR
     "The tokenizer a `data.tokenizer` value names."
     prefix, arg = check_tokenizer_spec(spec)
     return TOKENIZERS[prefix][0](arg)
+
+# %% ../../nbs/50_data.tokenize.ipynb #128655a8
+_GENERATION_RE = re.compile(r"\{%-?\s*generation\s*-?%\}")    # transformers' assistant-mask markers in a Jinja chat template
+
+def uses_chat_template(tokenizer) -> bool:
+    "True when `tokenizer` has its own chat template (a transformers tokenizer's `chat_template`), so conversations are rendered with it."
+    return bool(getattr(tokenizer, "chat_template", None))
+
+def _template_messages(conversation: list[dict]) -> list[dict]:
+    "Role and content of each message; an assistant's `reasoning` goes in front of its content as llmnb's ChatML layout writes it."
+    out = []
+    for m in conversation:
+        content = m["content"]
+        if m.get("reasoning") is not None: content = f"<think>\n{m['reasoning']}\n</think>\n" + content
+        out.append({"role": m["role"], "content": content})
+    return out
+
+def _render(tokenizer, conversations, add_generation_prompt: bool, **kw):
+    "The tokenizer's chat template on one conversation or a batch of them, tokenized (a BatchEncoding); a template that raises is one LlmnbError."
+    from jinja2 import TemplateError
+    try: return tokenizer.hf.apply_chat_template(conversations, add_generation_prompt=add_generation_prompt, tokenize=True, return_dict=True, **kw)
+    except (TemplateError, ValueError, TypeError, KeyError, IndexError) as e:
+        why = " ".join(str(e).split())[:200]
+        raise LlmnbError(f"the chat template of tokenizer {tokenizer.name} cannot render this conversation ({type(e).__name__}: {why}); "
+                         "fix the conversation (many templates want user and assistant turns to alternate) or use a tokenizer "
+                         "without a chat template") from None
+
+def _n_runs(mask: list) -> int: return sum(1 for k, m in enumerate(mask) if m and (k == 0 or not mask[k - 1]))
+
+def _generation_mask(tokenizer, msgs: list[dict], add_generation_prompt: bool) -> tuple[list[int], list[bool]]:
+    "Ids and trained mask from the template's own `{% generation %}` markers (transformers' `return_assistant_tokens_mask`)."
+    out = _render(tokenizer, msgs, add_generation_prompt, return_assistant_tokens_mask=True)
+    return list(out["input_ids"]), [bool(x) for x in out["assistant_masks"]]
+
+def _turn_end(tokenizer, ids: list[int], start: int, end: int, added: set) -> int:
+    "End of an assistant span, without the whitespace a template writes after the turn's closing special token (`\\n` after `<|im_end|>`)."
+    j = end
+    while j > start and ids[j - 1] not in added and not tokenizer.decode([ids[j - 1]]).strip(): j -= 1
+    return j if j > start and ids[j - 1] in added else end
+
+def _not_incremental(tokenizer, i: int, what: str, shorter: list[int], longer: list[int], note: str = "") -> LlmnbError:
+    k = next((j for j, (a, b) in enumerate(zip(shorter, longer)) if a != b), min(len(shorter), len(longer)))
+    show = lambda x: repr(tokenizer.decode(x[max(0, k - 6):k + 6]))
+    return LlmnbError(f"the chat template of tokenizer {tokenizer.name} does not render conversations incrementally: {what} "
+                      f"(they differ at token {k}: {show(shorter)} vs {show(longer)}), so the tokens of assistant message {i} cannot be "
+                      f"told apart from the rest; the template rewrites earlier turns (e.g. drops past reasoning) or the tokenizer merges "
+                      f"text across the turn boundary.{note} Use a chat template that marks the assistant's output with "
+                      "{% generation %}...{% endgeneration %} (transformers' return_assistant_tokens_mask), or a tokenizer without a "
+                      "chat template that has <|im_start|>/<|im_end|> (llmnb's ChatML layout; e.g. data.tokenizer='' for the data's own)")
+
+def _incremental_mask(tokenizer, msgs: list[dict], add_generation_prompt: bool, note: str = "") -> tuple[list[int], list[bool]]:
+    "Ids and trained mask by rendering prefixes: assistant message i is what messages[:i+1] adds to messages[:i] + the generation prompt."
+    ids = list(_render(tokenizer, msgs, add_generation_prompt)["input_ids"])
+    trained = [False] * len(ids)
+    turns = [i for i, m in enumerate(msgs) if m["role"] == "assistant"]
+    if not turns: return ids, trained
+    if turns[0] == 0:
+        raise LlmnbError(f"the conversation starts with an assistant message; rendered with the chat template of tokenizer "
+                         f"{tokenizer.name}, it has no prompt before it to tell its tokens apart; start it with a user (or system) message")
+    before = _render(tokenizer, [msgs[:i] for i in turns], True)["input_ids"]       # ... up to the assistant header
+    through = _render(tokenizer, [msgs[:i + 1] for i in turns], False)["input_ids"] # ... through the assistant message
+    added = set(tokenizer.hf.added_tokens_decoder)
+    for i, b, t in zip(turns, before, through):
+        if t[:len(b)] != b:
+            raise _not_incremental(tokenizer, i, f"messages[:{i}] with the generation prompt do not render as the start of messages[:{i + 1}]", b, t, note)
+        if ids[:len(t)] != t:
+            raise _not_incremental(tokenizer, i, f"messages[:{i + 1}] do not render as the start of the whole conversation", t, ids, note)
+        for k in range(len(b), _turn_end(tokenizer, ids, len(b), len(t), added)): trained[k] = True
+    return ids, trained
+
+def encode_chat(conversation: list[dict], # [{"role": ..., "content": ...}, ...]
+                tokenizer,                 # any llmnb tokenizer; one with a chat template renders with it
+                add_generation_prompt: bool = False, # end with the assistant header (for sampling)
+               ) -> tuple[list[int], list[bool]]:
+    "Token ids of `conversation` and its trained mask (every assistant message): the tokenizer's own chat template when it has one, else llmnb's ChatML layout."
+    if not uses_chat_template(tokenizer): return apply_chat_template(conversation, tokenizer, add_generation_prompt=add_generation_prompt)
+    check_conversation(conversation)
+    msgs = _template_messages(conversation)
+    note = ""
+    if _GENERATION_RE.search(tokenizer.hf.get_chat_template()):
+        ids, trained = _generation_mask(tokenizer, msgs, add_generation_prompt)
+        if _n_runs(trained) == sum(m["role"] == "assistant" for m in msgs): return ids, trained
+        note = " (Its {% generation %} markers did not mark each assistant message either.)"
+    return _incremental_mask(tokenizer, msgs, add_generation_prompt, note)
