@@ -116,13 +116,13 @@ def make_sampler(model, tokenizer,
                  template: str = "plain",     # "plain" or "chat"
                 ):
     "A function prompt -> list of `n` completions from `model.generate`, each cut at its first special token."
-    from llmnb.data.tokenize import apply_chat_template
+    from llmnb.data.tokenize import encode_chat
     g = torch.Generator().manual_seed(seed)
     dev = next(model.parameters()).device
     specials = set(getattr(tokenizer, "id_to_special", {}))
     def sample(prompt: str) -> list[str]:
         if template == "plain": ids = [tokenizer.bos_id] + tokenizer.encode(prompt + " ")
-        elif template == "chat": ids = apply_chat_template([{"role": "user", "content": prompt}], tokenizer, add_generation_prompt=True)[0]
+        elif template == "chat": ids = encode_chat([{"role": "user", "content": prompt}], tokenizer, add_generation_prompt=True)[0]
         else: raise LlmnbError(f"template must be 'plain' or 'chat', got {template!r}")
         x = torch.tensor([ids] * n, device=dev)
         out = model.generate(x, max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,

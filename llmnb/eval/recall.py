@@ -22,8 +22,8 @@ def encode_row(row: dict, tokenizer, template="plain") -> tuple[list[int], list[
     if callable(template): return template(row, tokenizer)
     if template == "plain": return [tokenizer.bos_id] + tokenizer.encode(row["prompt"] + " "), tokenizer.encode(row["answer"])
     if template == "chat":
-        from llmnb.data.tokenize import apply_chat_template
-        ids, _ = apply_chat_template([{"role": "user", "content": row["prompt"]}], tokenizer, add_generation_prompt=True)
+        from llmnb.data.tokenize import encode_chat
+        ids, _ = encode_chat([{"role": "user", "content": row["prompt"]}], tokenizer, add_generation_prompt=True)
         return ids, tokenizer.encode(row["answer"])
     raise LlmnbError(f"template must be 'plain', 'chat' or a callable (row, tokenizer) -> (prompt_ids, answer_ids), got {template!r}")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from ..core import LlmnbError
 from ..data.chat import ChatCorpus, split_conversations
-from ..data.tokenize import apply_chat_template
+from ..data.tokenize import encode_chat
 from ..train.learner import Learner
 from ..train.config import RunConfig, load_run_config
 from ..train.checkpoint import CKPT_RE
@@ -74,7 +74,7 @@ def lm_sampler(model, tokenizer,
     dev = next(model.parameters()).device
     stops = {tokenizer.token_id(s) for s in ("<|im_end|>", "<|eos|>") if s in getattr(tokenizer, "special_to_id", {})}
     def sample(prompt: str, k: int) -> list[str]:
-        ids = apply_chat_template([{"role": "user", "content": prompt}], tokenizer, add_generation_prompt=True)[0]
+        ids = encode_chat([{"role": "user", "content": prompt}], tokenizer, add_generation_prompt=True)[0]
         out = model.generate(torch.tensor([ids] * k, device=dev), max_new_tokens=max_new_tokens, temperature=temperature,
                              generator=g)[:, len(ids):].tolist()
         return [tokenizer.decode(r[:next((i for i, t in enumerate(r) if t in stops), len(r))]) for r in out]

@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from ..core import ConfigError, LlmnbError
-from ..data.tokenize import ByteTokenizer, apply_chat_template, tokenizer_fingerprint
+from ..data.tokenize import ByteTokenizer, encode_chat, tokenizer_fingerprint
 from ..data.text import epoch_item
 from ..train.config import GRPOSettings, RunConfig, LOSS_TYPES
 from ..train.learner import Learner, Step
@@ -260,7 +260,7 @@ class GRPOStep(Step):
 
     def prompt_ids(self, sample: dict) -> list[int]:
         "Chat-template ids of a problem's prompt, ending with the assistant header."
-        return apply_chat_template([{"role": "user", "content": sample["prompt"]}], self.tok, add_generation_prompt=True)[0]
+        return encode_chat([{"role": "user", "content": sample["prompt"]}], self.tok, add_generation_prompt=True)[0]
 
     def problems(self, step: int) -> list[dict]:
         "The problems of `step`: a seeded permutation of the training set, epoch by epoch."
