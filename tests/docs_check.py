@@ -29,7 +29,7 @@ SCREENSHOTS = {   # file name -> (page, element to scroll into view or None)
     "index.png": ("index.html", None),
     "kernel_page.png": ("kernels.scan.html", "#selective_scan"),
     "tutorial.png": ("tutorials/quickstart.html", ".plotly-graph-div"),
-    "benchmarks.png": ("benchmarks.html", None),
+    "benchmarks.png": ("benchmarks.html", "#scan"),
 }
 BAD_TEXT = ("Traceback (most recent call last)", "ModuleNotFoundError")
 DOWNLOADS = re.compile(r"^\s*[!%]\s*(pip|uv|conda|git|wget|curl)\b|[\"']pip[\"'],\s*[\"']install|[\"']git[\"'],\s*[\"']clone|"
@@ -134,6 +134,8 @@ def check_site(site: Path = SITE, shots: Path | None = SHOTS, browser: str | Non
                 shots.mkdir(parents=True, exist_ok=True)
                 for fname, (name, target) in SCREENSHOTS.items():
                     if not (site / name).exists(): problems.append(f"screenshot {fname}: {name} not built"); continue
+                    page = b.new_context(viewport={"width": 1280, "height": 900}).new_page()   # a first visit: no remembered sidebar scroll
+                    page.route("**/*", route)
                     page.goto(base + name, wait_until="load")
                     try: page.wait_for_load_state("networkidle", timeout=10_000)
                     except Exception: pass
