@@ -5,6 +5,9 @@
     python3 tasks.py test     set up .venv with the dev extra and run every check CI runs
     python3 tasks.py readme   regenerate README.md from nbs/index.ipynb
     python3 tasks.py gpu      set up .venv with the dev extra and run the GPU check (`llmnb bench gpu`): bench/results/gpu.json
+    python3 tasks.py docs     set up .venv with the dev and docs extras and build the documentation site into _docs/
+                              (--check: then open every page in headless Chromium, tests/docs_check.py; --force: re-execute
+                              every notebook instead of reusing _docs/.cache)
 
 Options: --venv DIR (default .venv), --fresh (delete the venv first).
 gpu options: --dry-run (the same code on the CPU at tiny sizes; no GPU needed), --slow (also the #| slow cells of the cuda
@@ -30,7 +33,7 @@ def bin_(venv_dir: Path, name: str) -> Path:
     return venv_dir / ("Scripts" if os.name == "nt" else "bin") / name
 
 
-def setup(venv_dir: Path, dev: bool, fresh: bool = False) -> Path:
+def setup(venv_dir: Path, dev: bool, fresh: bool = False, docs: bool = False) -> Path:
     "Create the venv (if needed) and install llmnb (editable) with the tested versions."
     if sys.version_info < (3, 10): sys.exit(f"tasks.py: llmnb needs Python >= 3.10, this is {sys.version.split()[0]}")
     if fresh and venv_dir.exists(): shutil.rmtree(venv_dir)
@@ -38,7 +41,8 @@ def setup(venv_dir: Path, dev: bool, fresh: bool = False) -> Path:
         print(f"creating virtual environment {venv_dir}", flush=True)
         venv.EnvBuilder(with_pip=True).create(venv_dir)
     py = bin_(venv_dir, "python")
-    stamp = venv_dir / (".llmnb-dev" if dev else ".llmnb")
+    extras = ",".join(e for e, on in (("dev", dev), ("docs", docs)) if on)
+    stamp = venv_dir / f".llmnb{'-' + extras.replace(',', '-') if extras else ''}"
     deps = [ROOT / "pyproject.toml", ROOT / "constraints.txt"]
     if stamp.exists() and all(stamp.stat().st_mtime >= d.stat().st_mtime for d in deps):
         return py
@@ -46,7 +50,7 @@ def setup(venv_dir: Path, dev: bool, fresh: bool = False) -> Path:
     # torch first and alone: a bare `pip install torch` may pull several GB of CUDA wheels; take the tested version
     if subprocess.run([str(py), "-c", "import torch"], capture_output=True).returncode:
         sh(*pip, TORCH, "-c", ROOT / "constraints.txt")
-    sh(*pip, "-e", f".[dev]" if dev else ".", "-c", ROOT / "constraints.txt")
+    sh(*pip, "-e", f".[{extras}]" if extras else ".", "-c", ROOT / "constraints.txt")
     stamp.touch()
     return py
 
@@ -106,6 +110,22 @@ def test(venv_dir: Path, fresh: bool):
     print(f"all checks passed in {time.time() - t0:.0f}s", flush=True)
 
 
+def docs(venv_dir: Path, fresh: bool, check: bool = False, force: bool = False):
+    "Build the site into _docs/ (llmnb.docs_build: execute, nbdev-process, Sphinx); with `check`, browser-check every page."
+    if check and not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")) and not os.environ.get("CHROMIUM"):
+        sys.exit("tasks.py: docs --check needs Chromium: apt-get install chromium (or set CHROMIUM to a Chrome/Chromium binary)")
+    py = setup(venv_dir, dev=True, fresh=fresh, docs=True)
+    env = {**os.environ, "PATH": f"{bin_(venv_dir, 'python').parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    t0 = time.time()
+    sh(py, "-m", "llmnb.docs_build", *(["--force"] if force else []), env=env)
+    print(f"site built in {time.time() - t0:.0f}s; preview: python3 -m http.server -d _docs  (then open http://localhost:8000)", flush=True)
+    if check:
+        t1 = time.time()
+        sh(py, "tests/docs_check.py", env=env)
+        sh(py, "-m", "pytest", "-q", "tests/test_docs_site.py", env=env)
+        print(f"docs checks passed in {time.time() - t1:.0f}s", flush=True)
+
+
 def demo(venv_dir: Path, fresh: bool):
     setup(venv_dir, dev=False, fresh=fresh)
     sh(bin_(venv_dir, "llmnb"), "train", "--config", "configs/quickstart.toml", "--out", "runs/quickstart", "--overwrite")
@@ -135,19 +155,22 @@ def gpu(venv_dir: Path, fresh: bool, dry_run: bool, slow: bool, out: str | None,
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("task", choices=["demo", "test", "readme", "setup", "gpu"])
+    p.add_argument("task", choices=["demo", "test", "readme", "setup", "gpu", "docs"])
     p.add_argument("--venv", default=str(ROOT / ".venv"), help="virtual environment directory (default: .venv)")
     p.add_argument("--fresh", action="store_true", help="delete the virtual environment first")
     p.add_argument("--dry-run", action="store_true", help="gpu: run the same code on the CPU at tiny sizes")
     p.add_argument("--slow", action="store_true", help="gpu: also run the #| slow cells of the notebooks with #| cuda cells")
     p.add_argument("--out", default=None, help="gpu: where gpu.json goes (default: bench/results; a temporary directory with --dry-run)")
     p.add_argument("--system-python", action="store_true", help="gpu: use this Python's packages (torch included) instead of a venv")
+    p.add_argument("--check", action="store_true", help="docs: browser-check the built site (tests/docs_check.py)")
+    p.add_argument("--force", action="store_true", help="docs: re-execute every notebook (ignore _docs/.cache)")
     a = p.parse_args()
     v = Path(a.venv).resolve()
     if a.task == "demo": demo(v, a.fresh)
     elif a.task == "test": test(v, a.fresh)
     elif a.task == "readme": write_readme()
     elif a.task == "gpu": gpu(v, a.fresh, a.dry_run, a.slow, a.out, a.system_python)
+    elif a.task == "docs": docs(v, a.fresh, check=a.check, force=a.force)
     else: setup(v, dev=True, fresh=a.fresh)
 
 
