@@ -38,10 +38,6 @@ class DataConfig(Config):
     val_fraction: float = 0.1      # share of documents held out (sources that split; hf: takes val_split / val_docs instead)
     tokenizer: str = ""            # "" = the source's own | byte | bpe:PATH (a tokenizer.json) | hf:NAME_OR_DIR (transformers AutoTokenizer)
 
-    # keys added after runs existed: left out of to_dict() (so of config.json and RunConfig.hash()) while at their defaults,
-    # so that every run written before them keeps its hash and still resumes
-    _NEW_KEYS = {"tokenizer": ""}
-
     def validate(self):
         if self.source.partition(":")[0] not in SOURCES:   # the one table of sources, whatever was imported
             raise ConfigError(f"source: unknown data source '{self.source}'; available: {available_sources()}")
@@ -51,10 +47,6 @@ class DataConfig(Config):
             from llmnb.data.tokenize import check_tokenizer_spec
             try: check_tokenizer_spec(self.tokenizer)
             except LlmnbError as e: raise ConfigError(str(e)) from None
-
-    def to_dict(self) -> dict:
-        "As `Config.to_dict`, without the keys of `_NEW_KEYS` that hold their defaults."
-        return {k: v for k, v in super().to_dict().items() if k not in self._NEW_KEYS or v != self._NEW_KEYS[k]}
 
 # %% ../../nbs/60_train.config.ipynb #257fa124
 @dataclass
@@ -146,7 +138,7 @@ class GRPOSettings(Config):
         if bad: raise ConfigError(f"rewards: unknown reward(s) {sorted(bad)}; the weights are format, correct, overlong")
 
 # %% ../../nbs/60_train.config.ipynb #f1c7a4a6
-HASHED_ONLY_WHEN_SET = {"model.hf": "", "model.hf_init": "pretrained",
+HASHED_ONLY_WHEN_SET = {"model.hf": "", "model.hf_init": "pretrained", "data.tokenizer": "",
                         "optim.muon_ortho": "newton_schulz", "optim.normuon": False, "optim.normuon_beta2": 0.95}   # key -> the default at which it stays out of RunConfig.hash
 
 @dataclass
