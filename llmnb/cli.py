@@ -20,8 +20,8 @@ from .train.checkpoint import list_checkpoints
 from .train.dist import init_distributed, on_rank0
 
 # %% auto #0
-__all__ = ['TRAIN_EPILOG', 'build_parser', 'cmd_eval', 'cmd_export', 'cmd_ablate', 'cmd_train', 'cmd_report', 'cmd_bench',
-           'cmd_data', 'cmd_tokenizer', 'main']
+__all__ = ['TRAIN_EPILOG', 'build_parser', 'cmd_eval', 'cmd_export', 'cmd_ablate', 'cmd_scaling', 'cmd_train', 'cmd_report',
+           'cmd_bench', 'cmd_data', 'cmd_tokenizer', 'main']
 
 # %% ../nbs/990_cli.ipynb #d0cc17e8
 def _keys(section: str, cls) -> str:
@@ -96,12 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Run every cell of an ablation TOML (the tables of a run config plus an [ablate] table of axes), "
                                     "skipping finished cells and resuming half-finished ones, then write OUT/ablate.json, ablate.md and "
                                     "overlaid plots.")
-    ab.add_argument("config", metavar="CONFIG", help="ablation TOML, e.g. configs/ablate_mqar.toml")
-    ab.add_argument("--out", metavar="DIR", help="where the cell run directories and the table go (default: runs/<name in the TOML, else its file name>)")
-    ab.add_argument("--workers", type=int, default=1, help="cells trained at once, each in its own process (default: %(default)s)")
-    ab.add_argument("--threads", type=int, default=None, help="torch threads per worker process (default: torch's choice)")
-    ab.add_argument("--overwrite", action="store_true", help="rerun cells whose directory holds a run with another config")
-    ab.add_argument("--no-progress", action="store_true", help="no progress bars")
+    sc = sub.add_parser("scaling", help="scaling curves: fit held-out loss against compute per architecture, with intervals over seeds",
+                        description="Run every cell (architecture x ladder size x seed) of a scaling TOML (the tables of a run config "
+                                    "plus a [scaling] table), skipping finished cells and resuming half-finished ones; score each on "
+                                    "held-out bits per byte, fit L(C) = E + A*C^-alpha per architecture with bootstrap intervals over "
+                                    "seeds, and compare every architecture with the reference. Writes OUT/scaling.json, scaling.md "
+                                    "and report.html.")
+    for sweep, example in ((ab, "configs/ablate_mqar.toml"), (sc, "configs/scaling_cpu.toml")):
+        sweep.add_argument("config", metavar="CONFIG", help=f"sweep TOML, e.g. {example}")
+        sweep.add_argument("--out", metavar="DIR", help="where the cell run directories and the table go (default: runs/<name in the TOML, else its file name>)")
+        sweep.add_argument("--workers", type=int, default=1, help="cells trained at once, each in its own process (default: %(default)s)")
+        sweep.add_argument("--threads", type=int, default=None, help="torch threads per worker process (default: torch's choice)")
+        sweep.add_argument("--overwrite", action="store_true", help="rerun cells whose directory holds a run with another config")
+        sweep.add_argument("--no-progress", action="store_true", help="no progress bars")
     x = sub.add_parser("export", help="write a run's model as a Hugging Face model directory (llmnb HF format, or plain Llama)",
                        description="Export RUN_DIR's best checkpoint (else its newest), hash-verified, to the new directory OUT: model "
                                    "(config.json, model.safetensors, generation_config.json), tokenizer (tokenizer.json, "
@@ -138,16 +145,29 @@ def cmd_export(a) -> int:
     print(f"exported {res['checkpoint']} (step {res['step']}) as {res['format']} to {res['out']}: {', '.join(res['files'])}; "
           f"logits checked through transformers (max difference {res['max_diff']:.1e})"); return 0
 
+def _sweep_out(a, what: str) -> Path:
+    "The output directory of a sweep command: --out, else runs/<the TOML's name, else its file name>."
+    from llmnb.core import load_toml
+    if not Path(a.config).is_file(): raise LlmnbError(f"{what} config '{a.config}' not found")
+    return Path(a.out) if a.out else Path("runs") / load_toml(a.config).get("name", Path(a.config).stem)
+
 def cmd_ablate(a) -> int:
     "The `ablate` subcommand."
-    from llmnb.core import load_toml
     from llmnb.eval.ablate import ablate
-    if not Path(a.config).is_file(): raise LlmnbError(f"ablation config '{a.config}' not found")
-    out = Path(a.out) if a.out else Path("runs") / load_toml(a.config).get("name", Path(a.config).stem)
+    out = _sweep_out(a, "ablation")
     res = ablate(a.config, out, overwrite=a.overwrite, progress=not a.no_progress, workers=a.workers, threads=a.threads)
     print((out / "ablate.md").read_text())
     print(f"ran {len(res['ran'])}, resumed {len(res['resumed'])}, skipped {len(res['skipped'])}; table {out / 'ablate.md'}, "
           f"plots {out / 'report.html'}, {out / 'accuracy.html'}"); return 0
+
+def cmd_scaling(a) -> int:
+    "The `scaling` subcommand."
+    from llmnb.eval.scaling import scaling
+    out = _sweep_out(a, "scaling")
+    res = scaling(a.config, out, overwrite=a.overwrite, progress=not a.no_progress, workers=a.workers, threads=a.threads)
+    print((out / "scaling.md").read_text())
+    print(f"ran {len(res['ran'])}, resumed {len(res['resumed'])}, scored {len(res['scored'])}, skipped {len(res['skipped'])}; "
+          f"table {out / 'scaling.md'}, plots {out / 'report.html'}"); return 0
 
 def _train_config(a) -> RunConfig:
     "The run config: --config (+ --set), or with --resume and no --config the run's own config.json (+ --set)."
@@ -256,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     a.argv = argv                             # the command line as given (the export's model card records it)
     if not a.command: p.print_help(); return 2
     cmds = {"train": cmd_train, "report": cmd_report, "bench": cmd_bench, "data": cmd_data, "tokenizer": cmd_tokenizer,
-            "eval": cmd_eval, "ablate": cmd_ablate, "export": cmd_export}
+            "eval": cmd_eval, "ablate": cmd_ablate, "scaling": cmd_scaling, "export": cmd_export}
     try: return cmds[a.command](a)
     except LlmnbError as e:
         print(f"llmnb: error: {e}", file=sys.stderr)

@@ -407,7 +407,9 @@ _WORKER = ("import sys, json; from llmnb.eval.ablate import ablate; a = sys.argv
            "ablate(json.loads(a[0]), a[1], overwrite=a[2] == '1', progress=False, report=False, only=[a[3]], "
            "threads=int(a[4]) or None, _summary=False)")
 
-def run_workers(config, out: Path, names: list[str], workers: int, threads: int | None, overwrite: bool, progress: bool = True):
+def run_workers(config, out: Path, names: list[str], workers: int, threads: int | None, overwrite: bool, progress: bool = True,
+                worker: str = _WORKER, # the Python code each process runs, with argv: config JSON, out, overwrite, cell name, threads
+               ):
     "Train the cells `names` in up to `workers` Python processes at once (logs in out/logs/); errors name the cell and show its log's tail."
     cfg = json.dumps(load_toml(config) if isinstance(config, (str, Path)) else config)
     (out / "logs").mkdir(exist_ok=True)
@@ -416,7 +418,7 @@ def run_workers(config, out: Path, names: list[str], workers: int, threads: int 
         while queue or running:
             while queue and len(running) < workers:
                 n = queue.pop(0); log = open(out / "logs" / f"{n}.log", "w")
-                running[n] = (subprocess.Popen([sys.executable, "-c", _WORKER, cfg, str(out), "1" if overwrite else "0", n, str(threads or 0)],
+                running[n] = (subprocess.Popen([sys.executable, "-c", worker, cfg, str(out), "1" if overwrite else "0", n, str(threads or 0)],
                                                stdout=log, stderr=subprocess.STDOUT), log)
                 if progress: print(f"started {n}", flush=True)
             time.sleep(0.5)
@@ -425,7 +427,7 @@ def run_workers(config, out: Path, names: list[str], workers: int, threads: int 
                 log.close(); del running[n]
                 if p.returncode:
                     tail = (out / "logs" / f"{n}.log").read_text(errors="replace")[-2000:]
-                    raise LlmnbError(f"ablation cell '{n}' failed (exit {p.returncode}); the end of {out / 'logs' / (n + '.log')}:\n{tail}")
+                    raise LlmnbError(f"cell '{n}' failed (exit {p.returncode}); the end of {out / 'logs' / (n + '.log')}:\n{tail}")
                 if progress: print(f"finished {n}", flush=True)
     finally:
         for p, log in running.values(): p.kill(); p.wait(); log.close()

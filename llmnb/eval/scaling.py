@@ -11,8 +11,10 @@ import numpy as np
 from ..core import LlmnbError
 
 # %% auto #0
-__all__ = ['HUBER_DELTA', 'ALPHA_GRID', 'fit_power_law_batch', 'fit_power_law', 'power_law', 'bootstrap_power_law',
-           'predict_interval', 'crossing_compute', 'compare_fits']
+__all__ = ['HUBER_DELTA', 'ALPHA_GRID', 'SCALING_KEYS', 'fit_power_law_batch', 'fit_power_law', 'power_law',
+           'bootstrap_power_law', 'predict_interval', 'crossing_compute', 'compare_fits', 'ScalingCell', 'scaling_plan',
+           'score_cell', 'run_scaling_cell', 'scaling_rows', 'fit_sweep', 'compare_sweep', 'scaling_table',
+           'scaling_figure', 'write_scaling_report', 'scaling']
 
 # %% ../../nbs/88_eval.scaling.ipynb #c432b32a
 HUBER_DELTA = 0.01                      # log-residual size where the loss turns from quadratic to linear
@@ -159,3 +161,382 @@ def compare_fits(boot_a: dict, boot_b: dict,   # bootstrap_power_law of two arch
     else: verdict = f"no difference beyond seed spread: {a}/{b} = {point:.3f} [{low:.3f}, {high:.3f}] at C = {at:.3g}"
     return {"at_compute": at, "ratio": point, "interval": [low, high], "confidence": boot_a["confidence"],
             "crossings": crossing_compute(boot_a["fit"], boot_b["fit"], smallest / 10, at), "verdict": verdict}
+
+# %% ../../nbs/88_eval.scaling.ipynb #f976bee9
+import json, os, re, time
+from dataclasses import dataclass
+from pathlib import Path
+import torch
+from ..core import ConfigError, atomic_write, atomic_write_json, load_toml
+
+# %% ../../nbs/88_eval.scaling.ipynb #7074c070
+SCALING_KEYS = {
+    "architectures": "name -> pattern string, or name -> table of config overrides, e.g. { attention = \"A\", mamba2 = \"S\" }",
+    "ladder": "list of override tables, one per size, smallest first, e.g. [ { \"model.d_model\" = 32 }, { \"model.d_model\" = 64 } ]",
+    "tokens_per_param": "training tokens per non-embedding parameter, the same for every rung (or give compute)",
+    "compute": "training FLOPs per rung, one per ladder entry (or give tokens_per_param)",
+    "seeds": "list of train.seed values (at least 2: intervals come from seed spread)",
+    "reference": "the architecture the others are compared with (default: the first)",
+    "confidence": "coverage of the bootstrap intervals (default 0.9)",
+    "replicates": "bootstrap replicates per fit (default 400)",
+    "extrapolate": "compare the fits at this multiple of the largest budget (default 10)",
+    "eval_tokens": "score at most this many held-out tokens per cell (default: the whole validation split)",
+}
+
+@dataclass
+class ScalingCell:
+    "One (architecture, rung, seed) of a scaling sweep, with its validated config and its size and budget from the registry."
+    name: str
+    arch: str
+    rung: int
+    seed: int
+    cfg: "RunConfig"
+    overrides: dict              # the architecture's and the rung's config overrides
+    params: int                  # all parameters
+    params_non_embedding: int    # the scaling-law N
+    flops_per_token: int         # training FLOPs per token (forward + backward), from the registry
+    steps: int
+    tokens: int                  # tokens trained: steps x batch_size x seq_len x grad_accum
+    compute: float               # flops_per_token x tokens
+
+# %% ../../nbs/88_eval.scaling.ipynb #8c570fd9
+def _scaling_spec(config) -> tuple[dict, dict]:
+    "The base run config dict and the checked [scaling] table."
+    from llmnb.eval.ablate import _read_config
+    d = load_toml(config) if isinstance(config, (str, Path)) else json.loads(json.dumps(config))
+    spec = d.pop("scaling", None)
+    if not spec: raise ConfigError("the scaling config has no [scaling] table; add one with architectures, ladder, "
+                                   "tokens_per_param (or compute) and seeds")
+    if "ablate" in d: raise ConfigError("a scaling config has a [scaling] table, not [ablate]; run ablations with `llmnb ablate`")
+    unknown = sorted(set(spec) - set(SCALING_KEYS))
+    if unknown: raise ConfigError(f"[scaling] has unknown key(s) {unknown}; the keys are: " + "; ".join(f"{k} ({w})" for k, w in SCALING_KEYS.items()))
+    for key in ("architectures", "ladder", "seeds"):
+        if key not in spec: raise ConfigError(f"[scaling] needs '{key}': {SCALING_KEYS[key]}")
+    arches = spec["architectures"]
+    if not isinstance(arches, dict) or not arches:
+        raise ConfigError(f"[scaling] architectures must be a table of name -> pattern, e.g. {{ attention = \"A\", mamba2 = \"S\" }}; got {arches!r}")
+    for name, value in arches.items():
+        if not re.fullmatch(r"[A-Za-z0-9_.+-]+", name): raise ConfigError(f"[scaling] architecture name {name!r}: use letters, digits, _ . + -")
+        if not isinstance(value, (str, dict)) or not value:
+            raise ConfigError(f"[scaling] architecture {name!r} must be a pattern string or a table of overrides, got {value!r}")
+        if isinstance(value, dict) and any(k.startswith("model.hf") for k in value):
+            raise ConfigError(f"[scaling] architecture {name!r} sets model.hf: a ladder sizes llmnb models through [model] keys, "
+                              "which a Hugging Face model does not read; compare HF models with `llmnb ablate` instead")
+    ladder = spec["ladder"]
+    if not isinstance(ladder, list) or not all(isinstance(r, dict) for r in ladder):
+        raise ConfigError(f"[scaling] ladder must be a list of override tables, e.g. [ {{ \"model.d_model\" = 32 }}, ... ]; got {ladder!r}")
+    if len(ladder) < 3:
+        raise ConfigError(f"[scaling] ladder has {len(ladder)} size(s): a power law with an offset, E + A·C^-alpha, has 3 parameters, "
+                          "so a fit needs at least 3 sizes (4 or more to see its residuals)")
+    seeds = spec["seeds"]
+    if not isinstance(seeds, list) or len(seeds) < 2 or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"[scaling] seeds must be a list of at least 2 distinct integers (intervals come from seed spread), got {seeds!r}")
+    per_param, compute = spec.get("tokens_per_param"), spec.get("compute")
+    if (per_param is None) == (compute is None):
+        raise ConfigError("[scaling] give exactly one budget: tokens_per_param (e.g. 20, Chinchilla's ratio) or compute (FLOPs per rung)")
+    if per_param is not None and (isinstance(per_param, bool) or not isinstance(per_param, (int, float)) or per_param <= 0):
+        raise ConfigError(f"[scaling] tokens_per_param must be a number > 0, got {per_param!r}")
+    if compute is not None:
+        if not isinstance(compute, list) or len(compute) != len(ladder) or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and c > 0 for c in compute):
+            raise ConfigError(f"[scaling] compute must list one budget > 0 (FLOPs) per ladder entry ({len(ladder)}), got {compute!r}")
+        if any(b <= a for a, b in zip(compute, compute[1:])): raise ConfigError(f"[scaling] compute budgets must increase along the ladder, got {compute}")
+    reference = spec.get("reference", next(iter(arches)))
+    if reference not in arches: raise ConfigError(f"[scaling] reference {reference!r} is not one of the architectures: {', '.join(arches)}")
+    confidence = spec.get("confidence", 0.9)
+    if not isinstance(confidence, float) or not 0 < confidence < 1: raise ConfigError(f"[scaling] confidence must be in (0, 1), got {confidence!r}")
+    for key in ("replicates", "eval_tokens"):
+        value = spec.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 2):
+            raise ConfigError(f"[scaling] {key} must be an integer >= 2, got {value!r}")
+    extrapolate = spec.get("extrapolate", 10)
+    if isinstance(extrapolate, bool) or not isinstance(extrapolate, (int, float)) or extrapolate < 1:
+        raise ConfigError(f"[scaling] extrapolate must be a number >= 1 (a multiple of the largest budget), got {extrapolate!r}")
+    return d, spec
+
+# %% ../../nbs/88_eval.scaling.ipynb #3a3e2283
+def _model_size(cfg, vocab_size: int) -> tuple[int, int, int]:
+    "(all parameters, non-embedding parameters, training FLOPs per token) of the model a config builds."
+    from llmnb.models import LM
+    with torch.device("meta"): model = LM(cfg.model.replace(vocab_size=cfg.model.vocab_size or vocab_size))
+    return sum(p.numel() for p in model.parameters()), model.num_params(), int(model.flops_per_token(cfg.train.seq_len)["total"])
+
+def scaling_plan(config,   # path of a scaling TOML (run tables + [scaling]), or the same as a dict
+                ) -> tuple[list[ScalingCell], dict]:
+    "Every cell of the sweep with its config, size and budget, plus the [scaling] table; every config error before anything runs."
+    from llmnb.eval.ablate import _set_key
+    from llmnb.train.config import RunConfig
+    from llmnb.data.text import load_corpus
+    base, spec = _scaling_spec(config)
+    vocab = {}
+    cells = []
+    for arch, arch_value in spec["architectures"].items():
+        arch_overrides = {"model.pattern": arch_value} if isinstance(arch_value, str) else dict(arch_value)
+        sizes = []
+        for rung, rung_overrides in enumerate(spec["ladder"]):
+            overrides = arch_overrides | rung_overrides
+            d = json.loads(json.dumps(base))
+            for key, value in overrides.items(): _set_key(d, key, value, "[scaling] override")
+            d.setdefault("train", {})["seed"] = spec["seeds"][0]
+            where = f"architecture {arch!r}, ladder rung {rung} ({', '.join(f'{k}={v}' for k, v in overrides.items())})"
+            try: cfg = RunConfig.from_dict(d)
+            except ConfigError as e: raise ConfigError(f"[scaling] {where}: {e}") from None
+            key = (cfg.data.source, cfg.data.tokenizer)
+            if not cfg.model.vocab_size and key not in vocab:
+                vocab[key] = load_corpus(cfg.data.source, cfg.data.val_fraction, tokenizer=cfg.data.tokenizer).tokenizer.vocab_size
+            params, non_embedding, flops = _model_size(cfg, vocab.get(key, 0))
+            tc = cfg.train
+            tokens_per_step = tc.batch_size * tc.seq_len * tc.grad_accum
+            if spec.get("tokens_per_param") is not None: steps = int(spec["tokens_per_param"] * non_embedding // tokens_per_step)
+            else: steps = int(spec["compute"][rung] // (flops * tokens_per_step))
+            if steps < 1:
+                budget = (f"{spec['tokens_per_param']} tokens per parameter x {non_embedding:,} parameters" if spec.get("tokens_per_param") is not None
+                          else f"{spec['compute'][rung]:.3g} FLOPs at {flops:,} FLOPs per token")
+                raise ConfigError(f"[scaling] {where}: the budget ({budget}) is less than one step of {tokens_per_step:,} tokens "
+                                  "(batch_size x seq_len x grad_accum); raise the budget or make the step smaller")
+            if cfg.optim.warmup_steps >= steps:
+                raise ConfigError(f"[scaling] {where}: its budget is {steps} steps, not more than optim.warmup_steps={cfg.optim.warmup_steps}; "
+                                  "lower warmup_steps or raise the budget")
+            sizes.append(non_embedding)
+            for seed in spec["seeds"]:
+                cell_dict = cfg.to_dict()
+                cell_dict["name"] = f"{arch}__rung={rung}__seed={seed}"
+                cell_dict["train"] |= {"max_steps": steps, "seed": seed}
+                cell_cfg = RunConfig.from_dict(cell_dict)
+                cells.append(ScalingCell(cell_cfg.name, arch, rung, seed, cell_cfg, overrides, params, non_embedding, flops,
+                                         steps, steps * tokens_per_step, float(flops) * steps * tokens_per_step))
+        if any(b <= a for a, b in zip(sizes, sizes[1:])):
+            raise ConfigError(f"[scaling] architecture {arch!r}: the ladder's models do not grow (non-embedding parameters per rung: "
+                              f"{', '.join(f'{n:,}' for n in sizes)}); order the ladder smallest first, each rung larger than the last")
+    return cells, spec
+
+# %% ../../nbs/88_eval.scaling.ipynb #e39015a7
+def _cell_json(run_dir) -> dict | None:
+    path = Path(run_dir) / "scaling_cell.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+def score_cell(run_dir,                      # a finished cell's run directory
+               eval_tokens: int | None = None, # score at most this many held-out tokens (None: the whole validation split)
+              ) -> dict:
+    "Held-out loss of a cell's final checkpoint in bits per byte (and nats per token), written to scaling_cell.json."
+    from llmnb.eval.run import load_run
+    from llmnb.eval.lm import evaluate_lm
+    run = load_run(run_dir)             # device auto: CUDA when there is one, else the CPU
+    metrics = evaluate_lm(run["model"], run["corpus"].val, run["tokenizer"], seq_len=run["cfg"].train.seq_len, max_tokens=eval_tokens)
+    score = {"bpb": metrics["bpb"], "loss": metrics["loss"], "tokens_scored": metrics["tokens"], "bytes_scored": metrics["bytes"],
+             "checkpoint": run["checkpoint"].name}
+    atomic_write_json(Path(run_dir) / "scaling_cell.json", score)
+    return score
+
+def run_scaling_cell(cell: ScalingCell, run_dir, overwrite: bool = False, progress: bool = True,
+                     eval_tokens: int | None = None) -> str:
+    "Train (or resume) and score one cell; 'skipped' when it was already finished and scored."
+    from llmnb.eval.ablate import cell_state, run_cell
+    run_dir = Path(run_dir)
+    state = cell_state(run_dir, cell.cfg, overwrite)
+    if state == "done" and _cell_json(run_dir) is not None: return "skipped"
+    if state != "done":
+        (run_dir / "scaling_cell.json").unlink(missing_ok=True)     # a score of an older, unfinished run is not this run's
+    done = run_cell(cell, run_dir, overwrite, progress) if state != "done" else "scored"
+    score_cell(run_dir, eval_tokens)
+    return done
+
+# %% ../../nbs/88_eval.scaling.ipynb #09e3f176
+def scaling_rows(cells: list[ScalingCell], out) -> list[dict]:
+    "One row per scored cell: its config, seed, sizes, FLOPs, tokens, compute, held-out bits per byte and times."
+    from llmnb.eval.ablate import cell_metrics
+    rows = []
+    for c in cells:
+        score = _cell_json(Path(out) / c.name)
+        if score is None: continue
+        metrics = cell_metrics(Path(out) / c.name)
+        rows.append({"name": c.name, "arch": c.arch, "rung": c.rung, "seed": c.seed, "overrides": c.overrides, "config": c.cfg.to_dict(),
+                     "params": c.params, "params_non_embedding": c.params_non_embedding, "flops_per_token": c.flops_per_token,
+                     "steps": c.steps, "tokens": c.tokens, "compute": c.compute, **score,
+                     "final_val_loss": metrics["final_val_loss"], "heldout_acc": metrics["heldout_acc"],
+                     "tokens_per_s": metrics["tokens_per_s"], "wall_time_s": metrics["wall_time_s"], "cpu_time_s": metrics["cpu_time_s"]})
+    return rows
+
+def _public(boot: dict) -> dict:
+    "A bootstrap result without its replicates (what goes into JSON)."
+    return {k: v for k, v in boot.items() if k != "replicates"}
+
+def fit_sweep(rows: list[dict],  # from scaling_rows
+              spec: dict,        # the [scaling] table
+             ) -> tuple[dict, dict]:
+    "Per architecture: per-rung table, fits against compute and parameters, residuals, prediction; plus the bootstraps (with replicates)."
+    replicates, confidence = spec.get("replicates", 400), spec.get("confidence", 0.9)
+    fits, boots = {}, {}
+    for arch in spec["architectures"]:
+        rungs = []
+        for rung in range(len(spec["ladder"])):
+            cells = sorted((r for r in rows if r["arch"] == arch and r["rung"] == rung), key=lambda r: r["seed"])
+            if len(cells) < len(spec["seeds"]): continue
+            bpb = [r["bpb"] for r in cells]
+            rungs.append({"rung": rung, "params": cells[0]["params"], "params_non_embedding": cells[0]["params_non_embedding"],
+                          "flops_per_token": cells[0]["flops_per_token"], "steps": cells[0]["steps"], "tokens": cells[0]["tokens"],
+                          "compute": cells[0]["compute"], "bpb": bpb, "bpb_mean": float(np.mean(bpb)), "bpb_std": float(np.std(bpb, ddof=1)),
+                          "bpb_min": min(bpb), "bpb_max": max(bpb)})
+        fits[arch] = {"rungs": rungs}
+        if len(rungs) < 3:
+            fits[arch]["fit"] = None
+            fits[arch]["missing"] = f"{len(rungs)} of {len(spec['ladder'])} rungs have every seed scored; a fit needs 3"
+            continue
+        losses = np.array([r["bpb"] for r in rungs])
+        compute = np.array([r["compute"] for r in rungs])
+        params = np.array([r["params_non_embedding"] for r in rungs], dtype=float)
+        boot_c = bootstrap_power_law(compute, losses, replicates, confidence, seed=0)
+        boot_n = bootstrap_power_law(params, losses, replicates, confidence, seed=1)
+        boots[arch] = {"compute": boot_c, "params": boot_n}
+        residuals = np.log(losses.mean(axis=1)) - np.log(power_law(boot_c["fit"], compute))
+        fits[arch] |= {"fit": _public(boot_c), "fit_params": _public(boot_n), "residuals": [float(r) for r in residuals]}
+    return fits, boots
+
+def compare_sweep(fits: dict, boots: dict, spec: dict) -> list[dict]:
+    "Every architecture against the reference at `extrapolate` x the largest budget (and at the largest): loss ratio with its interval, crossings, verdict."
+    reference = spec.get("reference", next(iter(spec["architectures"])))
+    factor = spec.get("extrapolate", 10)
+    out = []
+    for arch in spec["architectures"]:
+        if arch == reference or arch not in boots or reference not in boots: continue
+        a, b = boots[arch]["compute"], boots[reference]["compute"]
+        at = factor * max(max(a["compute"]), max(b["compute"]))
+        comparison = compare_fits(a, b, (arch, reference), at_compute=at)
+        prediction = {name: predict_interval(boots[name]["compute"], at) for name in (arch, reference)}
+        a_n, b_n = boots[arch]["params"], boots[reference]["params"]
+        at_n = factor * max(max(a_n["compute"]), max(b_n["compute"]))
+        by_params = compare_fits(a_n, b_n, (arch, reference), at_compute=at_n)
+        largest = compare_fits(a, b, (arch, reference), at_compute=at / factor)     # where the sweep measured: no extrapolation
+        out.append({"arch": arch, "reference": reference, "at_compute": at, **{k: comparison[k] for k in ("ratio", "interval", "confidence", "crossings", "verdict")},
+                    "predicted_bpb": prediction,
+                    "at_largest": {"at_compute": at / factor, "ratio": largest["ratio"], "interval": largest["interval"], "verdict": largest["verdict"]},
+                    "by_params": {"at_params": at_n, "ratio": by_params["ratio"], "interval": by_params["interval"],
+                                  "verdict": by_params["verdict"].replace(f"at C = {at_n:.3g}", f"at N = {at_n:.3g}")}})
+    return out
+
+# %% ../../nbs/88_eval.scaling.ipynb #9630f9d4
+def _range(x: list) -> str:
+    return f"[{x[0]:.3g}, {x[1]:.3g}]"
+
+def scaling_table(result: dict) -> str:
+    "Markdown: the per-rung table of every architecture, the fits with their intervals, and the verdicts."
+    lines = ["| architecture | rung | params (non-emb.) | FLOPs/token | steps | tokens | compute (FLOPs) | held-out bits/byte, mean ± std [min, max] |",
+             "|---|---|---|---|---|---|---|---|"]
+    for arch, fit in result["architectures"].items():
+        for r in fit["rungs"]:
+            lines.append(f"| {arch} | {r['rung']} | {r['params_non_embedding']:,} | {r['flops_per_token']:,} | {r['steps']:,} | {r['tokens']:,} | "
+                         f"{r['compute']:.3g} | {r['bpb_mean']:.4f} ± {r['bpb_std']:.4f} [{r['bpb_min']:.4f}, {r['bpb_max']:.4f}] |")
+    confidence = result["scaling"].get("confidence", 0.9)
+    lines += ["", f"| architecture | E | A | alpha (compute) | alpha (params) | seed noise | largest residual |", "|---|---|---|---|---|---|---|"]
+    for arch, fit in result["architectures"].items():
+        if fit["fit"] is None: lines.append(f"| {arch} | not fitted: {fit['missing']} | | | | | |"); continue
+        f, interval = fit["fit"]["fit"], fit["fit"]["interval"]
+        fn, interval_n = fit["fit_params"]["fit"], fit["fit_params"]["interval"]
+        lines.append(f"| {arch} | {f['E']:.3f} {_range(interval['E'])} | {f['A']:.3g} {_range(interval['A'])} | {f['alpha']:.3f} {_range(interval['alpha'])} | "
+                     f"{fn['alpha']:.3f} {_range(interval_n['alpha'])} | {fit['fit']['seed_noise']:.2%} | {max(abs(r) for r in fit['residuals']):.2%} |")
+    lines += ["", f"Intervals: {confidence:.0%} bootstrap over seeds. Fits: bits/byte = E + A·C^-alpha (C: training FLOPs).", ""]
+    for c in result["comparisons"]:
+        lines.append(f"- **{c['arch']} vs {c['reference']}**: at the largest budget measured, {c['at_largest']['verdict']}; "
+                     f"extrapolated: {c['verdict']}; against parameters: {c['by_params']['verdict']}"
+                     + (f"; the fitted curves cross at C = {', '.join(f'{x:.3g}' for x in c['crossings'])}" if c["crossings"] else ""))
+    return "\n".join(lines) + "\n"
+
+def scaling_figure(result: dict,        # from scaling(...) or bench/results/scaling_*.json
+                   boots: dict | None = None, # the bootstraps of fit_sweep (recomputed from the cells when None)
+                  ):
+    "Plotly figure: bits per byte against compute and against parameters, every seed, the fits with their bands; residuals below."
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    if boots is None: boots = fit_sweep(result["cells"], result["scaling"])[1]
+    fig = make_subplots(rows=2, cols=2, row_heights=[0.72, 0.28], vertical_spacing=0.1, horizontal_spacing=0.08,
+                        subplot_titles=("held-out bits/byte vs training compute", "held-out bits/byte vs non-embedding parameters",
+                                        "log residual of the rung mean (compute fit)", "log residual (parameter fit)"))
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    factor = result["scaling"].get("extrapolate", 10)
+    for i, (arch, fit) in enumerate(result["architectures"].items()):
+        colour = palette[i % len(palette)]
+        cells = [r for r in result["cells"] if r["arch"] == arch]
+        for col, key in ((1, "compute"), (2, "params_non_embedding")):
+            fig.add_trace(go.Scatter(x=[r[key] for r in cells], y=[r["bpb"] for r in cells], mode="markers", marker=dict(color=colour, size=7),
+                                     name=arch, legendgroup=arch, showlegend=col == 1, hovertext=[r["name"] for r in cells]), 1, col)
+            if arch not in boots: continue
+            boot = boots[arch]["compute" if col == 1 else "params"]
+            grid = np.geomspace(min(boot["compute"]) / 2, factor * max(boot["compute"]), 80)
+            reps = boot["replicates"]
+            curves = reps["E"][:, None] + reps["A"][:, None] * grid[None, :] ** (-reps["alpha"][:, None])
+            tail = 50 * (1 - boot["confidence"])
+            low, high = np.nanpercentile(curves, [tail, 100 - tail], axis=0)
+            fig.add_trace(go.Scatter(x=np.r_[grid, grid[::-1]], y=np.r_[high, low[::-1]], fill="toself", fillcolor=colour, opacity=0.15,
+                                     line=dict(width=0), hoverinfo="skip", legendgroup=arch, showlegend=False), 1, col)
+            fig.add_trace(go.Scatter(x=grid, y=power_law(boot["fit"], grid), mode="lines", line=dict(color=colour),
+                                     legendgroup=arch, showlegend=False, hoverinfo="skip"), 1, col)
+            means = np.array(boot["mean_losses"])
+            fig.add_trace(go.Scatter(x=boot["compute"], y=np.log(means) - np.log(power_law(boot["fit"], boot["compute"])),
+                                     mode="markers+lines", line=dict(color=colour, dash="dot"), legendgroup=arch, showlegend=False), 2, col)
+    for col in (1, 2):
+        fig.update_xaxes(type="log", row=1, col=col); fig.update_xaxes(type="log", row=2, col=col)
+        fig.update_yaxes(type="log", row=1, col=col)
+    fig.update_xaxes(title_text="training FLOPs", row=2, col=1); fig.update_xaxes(title_text="non-embedding parameters", row=2, col=2)
+    fig.update_yaxes(title_text="bits/byte", row=1, col=1)
+    fig.update_layout(height=640, template="plotly_white")
+    return fig
+
+def write_scaling_report(result: dict, path, boots: dict | None = None) -> Path:
+    "report.html of a sweep: the scaling figure, the tables and the verdicts (self-contained: plotly.js inlined)."
+    import html
+    body = scaling_figure(result, boots).to_html(full_html=False, include_plotlyjs=True)
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>llmnb scaling: {html.escape(result['name'])}</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:24px} pre{font-size:12px;white-space:pre-wrap}</style></head><body>"
+            f"<h1>llmnb scaling sweep: {html.escape(result['name'])}</h1>{body}<pre>{html.escape(scaling_table(result))}</pre></body></html>")
+    return atomic_write(Path(path), page)
+
+# %% ../../nbs/88_eval.scaling.ipynb #ced8e292
+_SCALING_WORKER = ("import sys, json; from llmnb.eval.scaling import scaling; a = sys.argv[1:]; "
+                   "scaling(json.loads(a[0]), a[1], overwrite=a[2] == '1', progress=False, only=[a[3]], threads=int(a[4]) or None, _summary=False)")
+
+def scaling(config,                      # path of a scaling TOML (run tables + [scaling]), or the same as a dict
+            out_dir,                     # one run directory per cell, plus scaling.json, scaling.md and report.html
+            overwrite: bool = False,     # rerun cells whose directory holds a run with another config (else: error)
+            progress: bool = True,       # progress bar per cell
+            only: list[str] | None = None, # train just these cells (None: all; []: none, only fit what is there)
+            workers: int = 1,            # train this many cells at once, each in its own Python process
+            threads: int | None = None,  # torch threads per process (None: torch's default)
+            _summary: bool = True,       # (workers pass False: train only, write no table)
+           ) -> dict:
+    "Run (or resume, or skip) every cell of a scaling sweep, fit loss against compute per architecture and compare; returns the result."
+    from llmnb.eval.ablate import cell_state, run_workers
+    t0, load0 = time.perf_counter(), os.getloadavg()
+    cells, spec = scaling_plan(config)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = {c.name for c in cells}
+    if only is not None and set(only) - names:
+        raise LlmnbError(f"only: no cell named {sorted(set(only) - names)}; cells: {', '.join(c.name for c in cells)}")
+    if threads: torch.set_num_threads(threads)
+    todo = [c for c in cells if only is None or c.name in only]
+    done = {"ran": [], "resumed": [], "scored": [], "skipped": []}
+    eval_tokens = spec.get("eval_tokens")
+    if workers > 1:
+        states = {}
+        for c in todo:
+            state = cell_state(out / c.name, c.cfg, overwrite)
+            finished = state == "done" and _cell_json(out / c.name) is not None
+            states[c.name] = "skipped" if finished else {"done": "scored", "resume": "resumed"}.get(state, "ran")
+        pending = [n for n, s in states.items() if s != "skipped"]
+        run_workers(config, out, pending, workers, threads, overwrite, progress, worker=_SCALING_WORKER)
+        for n, s in states.items(): done[s].append(n)
+    else:
+        for i, c in enumerate(todo):
+            if progress: print(f"[{i + 1}/{len(todo)}] {c.name}: {c.params_non_embedding:,} non-embedding parameters, {c.steps:,} steps", flush=True)
+            done[run_scaling_cell(c, out / c.name, overwrite, progress, eval_tokens)].append(c.name)
+    if not _summary: return done
+    rows = scaling_rows(cells, out)
+    fits, boots = fit_sweep(rows, spec)
+    base = _scaling_spec(config)[0]
+    result = {"name": base.get("name", out.name), "base": base, "scaling": spec, "cells": rows, "architectures": fits,
+              "comparisons": compare_sweep(fits, boots, spec), "complete": len(rows) == len(cells), **done,
+              "total_wall_s": round(time.perf_counter() - t0, 1), "loadavg_start": [round(x, 2) for x in load0],
+              "loadavg_end": [round(x, 2) for x in os.getloadavg()], "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    atomic_write_json(out / "scaling.json", result)
+    atomic_write(out / "scaling.md", scaling_table(result))
+    if rows: write_scaling_report(result, out / "report.html", boots)
+    return result
