@@ -169,10 +169,10 @@ from pathlib import Path
 import torch
 from ..core import ConfigError, atomic_write, atomic_write_json, load_toml
 
-# %% ../../nbs/88_eval.scaling.ipynb #7074c070
+# %% ../../nbs/88_eval.scaling.ipynb #f87f4e07
 SCALING_KEYS = {
-    "architectures": "name -> pattern string, or name -> table of config overrides, e.g. { attention = \"A\", mamba2 = \"S\" }",
-    "ladder": "list of override tables, one per size, smallest first, e.g. [ { \"model.d_model\" = 32 }, { \"model.d_model\" = 64 } ]",
+    "architectures": "name -> pattern string, or name -> table of config overrides (optionally with its own ladder), e.g. { attention = \"A\", mamba2 = \"S\" }",
+    "ladder": "list of override tables, one per size, smallest first, e.g. [ { \"model.d_model\" = 32 }, { \"model.d_model\" = 64 } ] (architectures with their own ladder ignore it)",
     "tokens_per_param": "training tokens per non-embedding parameter, the same for every rung (or give compute)",
     "compute": "training FLOPs per rung, one per ladder entry (or give tokens_per_param)",
     "seeds": "list of train.seed values (at least 2: intervals come from seed spread)",
@@ -199,7 +199,12 @@ class ScalingCell:
     tokens: int                  # tokens trained: steps x batch_size x seq_len x grad_accum
     compute: float               # flops_per_token x tokens
 
-# %% ../../nbs/88_eval.scaling.ipynb #8c570fd9
+# %% ../../nbs/88_eval.scaling.ipynb #5d0bef61
+def _ladder(spec: dict, arch: str) -> list | None:
+    "The ladder of one architecture: its own, else the [scaling] table's."
+    value = spec["architectures"][arch]
+    return value["ladder"] if isinstance(value, dict) and "ladder" in value else spec.get("ladder")
+
 def _scaling_spec(config) -> tuple[dict, dict]:
     "The base run config dict and the checked [scaling] table."
     from llmnb.eval.ablate import _read_config
@@ -210,7 +215,7 @@ def _scaling_spec(config) -> tuple[dict, dict]:
     if "ablate" in d: raise ConfigError("a scaling config has a [scaling] table, not [ablate]; run ablations with `llmnb ablate`")
     unknown = sorted(set(spec) - set(SCALING_KEYS))
     if unknown: raise ConfigError(f"[scaling] has unknown key(s) {unknown}; the keys are: " + "; ".join(f"{k} ({w})" for k, w in SCALING_KEYS.items()))
-    for key in ("architectures", "ladder", "seeds"):
+    for key in ("architectures", "seeds"):
         if key not in spec: raise ConfigError(f"[scaling] needs '{key}': {SCALING_KEYS[key]}")
     arches = spec["architectures"]
     if not isinstance(arches, dict) or not arches:
@@ -219,15 +224,18 @@ def _scaling_spec(config) -> tuple[dict, dict]:
         if not re.fullmatch(r"[A-Za-z0-9_.+-]+", name): raise ConfigError(f"[scaling] architecture name {name!r}: use letters, digits, _ . + -")
         if not isinstance(value, (str, dict)) or not value:
             raise ConfigError(f"[scaling] architecture {name!r} must be a pattern string or a table of overrides, got {value!r}")
-        if isinstance(value, dict) and any(k.startswith("model.hf") for k in value):
-            raise ConfigError(f"[scaling] architecture {name!r} sets model.hf: a ladder sizes llmnb models through [model] keys, "
-                              "which a Hugging Face model does not read; compare HF models with `llmnb ablate` instead")
-    ladder = spec["ladder"]
-    if not isinstance(ladder, list) or not all(isinstance(r, dict) for r in ladder):
-        raise ConfigError(f"[scaling] ladder must be a list of override tables, e.g. [ {{ \"model.d_model\" = 32 }}, ... ]; got {ladder!r}")
-    if len(ladder) < 3:
-        raise ConfigError(f"[scaling] ladder has {len(ladder)} size(s): a power law with an offset, E + A·C^-alpha, has 3 parameters, "
-                          "so a fit needs at least 3 sizes (4 or more to see its residuals)")
+        if isinstance(value, dict) and "model.hf" in value and "ladder" not in value:
+            raise ConfigError(f"[scaling] architecture {name!r} sets model.hf: give it its own ladder of model directories, one per size, "
+                              f"e.g. {name} = {{ \"model.hf_init\" = \"config\", ladder = [ {{ \"model.hf\" = \"models/small\" }}, ... ] }}")
+    for name in arches:
+        ladder = _ladder(spec, name)
+        where = f"architecture {name!r}'s ladder" if isinstance(arches[name], dict) and "ladder" in arches[name] else "ladder"
+        if ladder is None: raise ConfigError(f"[scaling] needs 'ladder' (architecture {name!r} has none of its own): {SCALING_KEYS['ladder']}")
+        if not isinstance(ladder, list) or not all(isinstance(r, dict) for r in ladder):
+            raise ConfigError(f"[scaling] {where} must be a list of override tables, e.g. [ {{ \"model.d_model\" = 32 }}, ... ]; got {ladder!r}")
+        if len(ladder) < 3:
+            raise ConfigError(f"[scaling] {where} has {len(ladder)} size(s): a power law with an offset, E + A·C^-alpha, has 3 parameters, "
+                              "so a fit needs at least 3 sizes (4 or more to see its residuals)")
     seeds = spec["seeds"]
     if not isinstance(seeds, list) or len(seeds) < 2 or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) or len(set(seeds)) != len(seeds):
         raise ConfigError(f"[scaling] seeds must be a list of at least 2 distinct integers (intervals come from seed spread), got {seeds!r}")
@@ -237,8 +245,9 @@ def _scaling_spec(config) -> tuple[dict, dict]:
     if per_param is not None and (isinstance(per_param, bool) or not isinstance(per_param, (int, float)) or per_param <= 0):
         raise ConfigError(f"[scaling] tokens_per_param must be a number > 0, got {per_param!r}")
     if compute is not None:
-        if not isinstance(compute, list) or len(compute) != len(ladder) or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and c > 0 for c in compute):
-            raise ConfigError(f"[scaling] compute must list one budget > 0 (FLOPs) per ladder entry ({len(ladder)}), got {compute!r}")
+        rungs = {len(_ladder(spec, name)) for name in arches}
+        if not isinstance(compute, list) or len(rungs) != 1 or len(compute) not in rungs or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and c > 0 for c in compute):
+            raise ConfigError(f"[scaling] compute must list one budget > 0 (FLOPs) per ladder entry (ladders of {sorted(rungs)} entries), got {compute!r}")
         if any(b <= a for a, b in zip(compute, compute[1:])): raise ConfigError(f"[scaling] compute budgets must increase along the ladder, got {compute}")
     reference = spec.get("reference", next(iter(arches)))
     if reference not in arches: raise ConfigError(f"[scaling] reference {reference!r} is not one of the architectures: {', '.join(arches)}")
@@ -257,7 +266,12 @@ def _scaling_spec(config) -> tuple[dict, dict]:
 def _model_size(cfg, vocab_size: int) -> tuple[int, int, int]:
     "(all parameters, non-embedding parameters, training FLOPs per token) of the model a config builds."
     from llmnb.models import LM
-    with torch.device("meta"): model = LM(cfg.model.replace(vocab_size=cfg.model.vocab_size or vocab_size))
+    with torch.device("meta"):                       # shapes only: no memory, no initialization, no weights read
+        if cfg.model.hf:
+            from transformers import AutoModelForCausalLM
+            from llmnb.models.hf import HFCausalLM, hf_config
+            model = HFCausalLM(AutoModelForCausalLM.from_config(hf_config(cfg.model.hf)))
+        else: model = LM(cfg.model.replace(vocab_size=cfg.model.vocab_size or vocab_size))
     return sum(p.numel() for p in model.parameters()), model.num_params(), int(model.flops_per_token(cfg.train.seq_len)["total"])
 
 def scaling_plan(config,   # path of a scaling TOML (run tables + [scaling]), or the same as a dict
@@ -266,15 +280,18 @@ def scaling_plan(config,   # path of a scaling TOML (run tables + [scaling]), or
     from llmnb.eval.ablate import _set_key
     from llmnb.train.config import RunConfig
     from llmnb.data.text import load_corpus
+    from llmnb.models.lm import ARCHITECTURE_KEYS
     base, spec = _scaling_spec(config)
     vocab = {}
     cells = []
     for arch, arch_value in spec["architectures"].items():
-        arch_overrides = {"model.pattern": arch_value} if isinstance(arch_value, str) else dict(arch_value)
+        arch_overrides = {"model.pattern": arch_value} if isinstance(arch_value, str) else {k: v for k, v in arch_value.items() if k != "ladder"}
         sizes = []
-        for rung, rung_overrides in enumerate(spec["ladder"]):
+        for rung, rung_overrides in enumerate(_ladder(spec, arch)):
             overrides = arch_overrides | rung_overrides
             d = json.loads(json.dumps(base))
+            if "model.hf" in overrides:     # a Hugging Face model's config is its architecture: it inherits no llmnb shape keys
+                d["model"] = {k: v for k, v in d.get("model", {}).items() if k not in ARCHITECTURE_KEYS}
             for key, value in overrides.items(): _set_key(d, key, value, "[scaling] override")
             d.setdefault("train", {})["seed"] = spec["seeds"][0]
             where = f"architecture {arch!r}, ladder rung {rung} ({', '.join(f'{k}={v}' for k, v in overrides.items())})"
@@ -368,7 +385,7 @@ def fit_sweep(rows: list[dict],  # from scaling_rows
     fits, boots = {}, {}
     for arch in spec["architectures"]:
         rungs = []
-        for rung in range(len(spec["ladder"])):
+        for rung in range(len(_ladder(spec, arch))):
             cells = sorted((r for r in rows if r["arch"] == arch and r["rung"] == rung), key=lambda r: r["seed"])
             if len(cells) < len(spec["seeds"]): continue
             bpb = [r["bpb"] for r in cells]
@@ -379,7 +396,7 @@ def fit_sweep(rows: list[dict],  # from scaling_rows
         fits[arch] = {"rungs": rungs}
         if len(rungs) < 3:
             fits[arch]["fit"] = None
-            fits[arch]["missing"] = f"{len(rungs)} of {len(spec['ladder'])} rungs have every seed scored; a fit needs 3"
+            fits[arch]["missing"] = f"{len(rungs)} of {len(_ladder(spec, arch))} rungs have every seed scored; a fit needs 3"
             continue
         losses = np.array([r["bpb"] for r in rungs])
         compute = np.array([r["compute"] for r in rungs])

@@ -211,3 +211,18 @@ class HFCausalLM(nn.Module):
         embedding = self.hf.get_input_embeddings().weight
         tied = embedding is self.hf.get_output_embeddings().weight
         return total - embedding.numel() if non_embedding and not tied else total
+
+    def flops_per_token(self, seq_len: int, # training sequence length (attention's scores grow with it)
+                       ) -> dict:
+        "Training FLOPs per token by component, counted as for an llmnb LM: 6 per matmul weight, plus attention's scores."
+        config = self.hf.config
+        window = getattr(config, "sliding_window", None)
+        if getattr(config, "use_sliding_window", True) is False: window = None      # Qwen2 names a window it does not use
+        context = min(window, seq_len) if window else seq_len
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        scores = 3 * 4 * config.num_attention_heads * head_dim * context            # QK^T and AV, forward and backward
+        matmuls = lambda m: 6 * sum(x.weight.numel() for x in m.modules() if isinstance(x, nn.Linear))
+        out = {"attention": sum(matmuls(layer.self_attn) + scores for layer in self.layers),
+               "mlp": sum(matmuls(layer.mlp) for layer in self.layers), "head": matmuls(self.hf.get_output_embeddings())}
+        out["total"] = sum(out.values())
+        return out
