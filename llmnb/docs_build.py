@@ -14,10 +14,10 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['BUILD_VERSION', 'SECTION_TITLES', 'EXEC_ENV', 'COLAB_BADGE', 'SUMMARY_KEYS', 'COLAB_SVG', 'FAVICON_SVG', 'CSS',
            'Project', 'load_project', 'Page', 'page_name', 'find_pages', 'param_table', 'showdoc_renderer',
-           'widget_outputs', 'unwidget', 'execute_notebook', 'cache_key', 'execute_all', 'split_directives', 'relink',
-           'showdoc_md', 'plotly_html', 'site_notebook', 'page_markdown', 'md_table', 'kv_table', 'bench_page',
-           'conf_py', 'toctrees', 'copy_static', 'local_images', 'fix_anchors', 'colab_badge', 'write_sources',
-           'sphinx_build', 'build', 'main']
+           'widget_outputs', 'unwidget', 'check_show_docs', 'execute_notebook', 'cache_key', 'execute_all',
+           'split_directives', 'relink', 'showdoc_md', 'plotly_html', 'site_notebook', 'page_markdown', 'md_table',
+           'kv_table', 'bench_page', 'conf_py', 'toctrees', 'copy_static', 'local_images', 'fix_anchors', 'colab_badge',
+           'write_sources', 'sphinx_build', 'build', 'main']
 
 # %% ../nbs/995_docs_build.ipynb #eadc553c
 BUILD_VERSION = "1"   # part of every cache key: bump it when the execution or processing of a notebook changes
@@ -159,6 +159,19 @@ EXEC_ENV = {"IN_TEST": "1", "PLOTLY_RENDERER": "plotly_mimetype", "HF_HUB_OFFLIN
 
 def _join(x): return "".join(x) if isinstance(x, list) else x
 
+def check_show_docs(cells: list, # executed cells of a notebook
+                    name: str,   # the notebook, for the message
+                   ):
+    "Raise if a `show_doc` cell rendered no markdown: IPython swallows a renderer's error, which would drop the entry silently."
+    from llmnb.core import LlmnbError
+    for c in cells:
+        source = _join(c.get("source", ""))
+        if c.get("cell_type") != "code" or not re.search(r"^show_doc\(", source, re.M): continue
+        if any("text/markdown" in (o.get("data") or {}) for o in c.get("outputs", [])): continue
+        said = "".join(_join(o.get("text", "")) for o in c.get("outputs", []))
+        raise LlmnbError(f"{name}: `{source.splitlines()[-1]}` rendered no documentation (the show_doc renderer failed, e.g. on a "
+                         f"default value it cannot print such as a numpy array){': ' + said[-400:] if said else ''}")
+
 def execute_notebook(src: Path, # the notebook
                      dst: Path, # where the executed, processed notebook is written
                      skip_flags: list = (), # directives of cells that are shown but not run
@@ -180,6 +193,7 @@ def execute_notebook(src: Path, # the notebook
                    "from llmnb.docs_build import showdoc_renderer as _renderer\nshow_doc = _partial(_show_doc, renderer=_renderer())")
     with working_directory(src.parent):
         shell.run_all(nb, exc_stop=True, preproc=skip, cell_timeout=cell_timeout)
+    check_show_docs(nb.cells, src.name)
     unwidget(nb.cells)
     for c in nb.cells:
         if c.cell_type != "code": continue
@@ -193,7 +207,7 @@ def execute_notebook(src: Path, # the notebook
     dst.parent.mkdir(parents=True, exist_ok=True)
     write_nb(nb, dst)
 
-# %% ../nbs/995_docs_build.ipynb #2e0568dd
+# %% ../nbs/995_docs_build.ipynb #da1361ef
 def cache_key(nb: Path, skip_flags=()) -> str:
     "The content hash that names `nb`'s executed copy in the cache."
     h = hashlib.sha256(nb.read_bytes())
@@ -242,7 +256,7 @@ def execute_all(P: Project, # the project
     if errors: raise LlmnbError(f"docs: {len(errors)} notebook(s) failed to execute:\n\n" + "\n\n".join(errors))
     return done
 
-# %% ../nbs/995_docs_build.ipynb #dc0c8812
+# %% ../nbs/995_docs_build.ipynb #4e89512e
 _re_dir = re.compile(r"^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$")
 _re_quarto_link = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)\{[^}]*\}")
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -277,7 +291,7 @@ def showdoc_md(md: str) -> str:
     def head(m): return f'<a id="{m.group(2).lower()}"></a>\n\n{m.group(1)} {m.group(2)}'
     return re.sub(r"^(#+) (\S+)[ \t]*$", head, md, count=1, flags=re.M)
 
-# %% ../nbs/995_docs_build.ipynb #391ad55f
+# %% ../nbs/995_docs_build.ipynb #e61727c0
 def _clean_stream(t: str) -> str:
     t = "\n".join(line.rsplit("\r", 1)[-1] for line in t.split("\n"))     # a progress bar's last state
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", t)                       # control bytes (untrained models print them)
@@ -346,7 +360,7 @@ def site_notebook(nb: dict, # an executed notebook after nbdev's processors (JSO
             "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                          "language_info": {"name": "python"}}}
 
-# %% ../nbs/995_docs_build.ipynb #e49d4774
+# %% ../nbs/995_docs_build.ipynb #d65fe049
 def page_markdown(snb: dict) -> str:
     "The markdown twin of a site notebook: markdown cells, code fenced, text outputs fenced, figures named."
     parts = []
@@ -362,7 +376,7 @@ def page_markdown(snb: dict) -> str:
             elif "text/plain" in d: parts.append(f"```\n{_join(d['text/plain']).rstrip()}\n```")
     return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
 
-# %% ../nbs/995_docs_build.ipynb #43a9916a
+# %% ../nbs/995_docs_build.ipynb #b14b1437
 def _fmt(v) -> str:
     if isinstance(v, float): return f"{v:.4g}"
     if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
@@ -418,7 +432,7 @@ def bench_page(results: Path, # bench/results
         if rest: parts.append("**Settings and other values**\n\n" + kv_table(rest))
     return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
 
-# %% ../nbs/995_docs_build.ipynb #9d1e465f
+# %% ../nbs/995_docs_build.ipynb #5bf0ed9b
 COLAB_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="117" height="20" role="img" aria-label="Open in Colab">'
              '<rect width="117" height="20" rx="3" fill="#555"/><rect x="20" width="97" height="20" rx="3" fill="#f9ab00"/>'
              '<circle cx="10" cy="10" r="5.5" fill="none" stroke="#f9ab00" stroke-width="2.5"/>'
@@ -482,7 +496,7 @@ def copy_static(dst: Path):
     (dst / "llmnb.css").write_text(CSS, encoding="utf-8")
     (dst / "favicon.svg").write_text(FAVICON_SVG, encoding="utf-8")
 
-# %% ../nbs/995_docs_build.ipynb #e59995a7
+# %% ../nbs/995_docs_build.ipynb #17eaf8f0
 def local_images(md: str, # markdown of one page
                  nb_dir: Path, # the notebook's folder (image paths are relative to it)
                  page: str, # the page's path
@@ -595,7 +609,7 @@ def build(path=None, # a directory inside the project
           f"(executing {t1 - t0:.0f} s, rendering {time.time() - t1:.0f} s)", flush=True)
     return P.out
 
-# %% ../nbs/995_docs_build.ipynb #e6c1a35c
+# %% ../nbs/995_docs_build.ipynb #71c8b397
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m llmnb.docs_build", description="Build the documentation site into _docs/.")
     ap.add_argument("--workers", type=int, default=2, help="notebooks executed at once (default 2)")
@@ -613,5 +627,5 @@ def main(argv=None):
     except LlmnbError as e:
         print(e, file=sys.stderr); sys.exit(1)
 
-# %% ../nbs/995_docs_build.ipynb #2173f8b9
+# %% ../nbs/995_docs_build.ipynb #22e6fe96
 if __name__ == "__main__": main()

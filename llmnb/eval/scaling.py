@@ -46,10 +46,11 @@ def _fit_linear_part(x: np.ndarray, y: np.ndarray, delta: float, iters: int = 4)
 
 def fit_power_law_batch(compute,                 # (n,) training compute of each rung (FLOPs), all > 0
                         losses,                  # (S, n): S independent sets of losses to fit (e.g. bootstrap replicates)
-                        alphas: np.ndarray = ALPHA_GRID, # exponents tried
+                        alphas: np.ndarray | None = None, # exponents tried (None: ALPHA_GRID)
                         delta: float = HUBER_DELTA,      # Huber threshold on log residuals
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "(E, A, alpha), each of shape (S,): L(C) = E + A C^-alpha fitted to every row of `losses` by robust log-scale least squares."
+    alphas = ALPHA_GRID if alphas is None else np.asarray(alphas, dtype=float)
     C = np.asarray(compute, dtype=float)
     L = np.atleast_2d(np.asarray(losses, dtype=float))
     if C.ndim != 1 or L.shape[-1] != len(C): raise LlmnbError(f"compute has shape {C.shape} and losses {L.shape}: need (n,) and (S, n)")
