@@ -8,14 +8,14 @@ Docs: https://llmnb.github.io/llmnb/bench.xent.html.md"""
 __all__ = ['VARIANTS', 'xent_inputs', 'naive_xent', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_variants',
            'bench_xent_gpu', 'bench_xent']
 
-# %% ../../nbs/957_bench.xent.ipynb #4e4b2b0c
+# %% ../../nbs/957_bench.xent.ipynb #11a3291f
 import json, os, statistics, time
 import torch
 import torch.nn.functional as F
 from .core import machine_info, sync_device, peak_rss_growth, fresh_process_json, record_peak_memory, device_peak_mb
 from ..kernels.xent import linear_cross_entropy, triton
 
-# %% ../../nbs/957_bench.xent.ipynb #7405f238
+# %% ../../nbs/957_bench.xent.ipynb #3cd7a5e6
 def xent_inputs(N, d, V, device="cpu", dtype=torch.float32, seed=0) -> tuple:
     "Hidden states (N, d), a head (V, d) scaled like a trained one, and random targets (N,)."
     g = torch.Generator().manual_seed(seed)
@@ -31,8 +31,9 @@ def naive_xent(hidden, weight, targets, **kw):
 VARIANTS = {"naive": lambda h, w, t: naive_xent(h, w, t),
             "chunked": lambda h, w, t: linear_cross_entropy(h, w, t, backend="chunked"),
             "triton": lambda h, w, t: linear_cross_entropy(h, w, t, backend="triton")}
-if hasattr(F, "linear_cross_entropy"):   # torch >= 2.13: PyTorch's own fused head + loss, with its default options
+if hasattr(F, "linear_cross_entropy"):   # torch >= 2.13: PyTorch's own head + loss, by default and on its chunked path
     VARIANTS["torch"] = lambda h, w, t: F.linear_cross_entropy(h, w, t)
+    VARIANTS["torch_chunked"] = lambda h, w, t: F.linear_cross_entropy(h, w, t, options=torch.nn.LinearCrossEntropyOptions())   # its chunked path
 
 def fwd_bwd(variant: str, h, w, t) -> tuple:
     "Seconds of the forward and of the backward of one loss computation (gradients of hidden and weight)."
@@ -45,7 +46,7 @@ def fwd_bwd(variant: str, h, w, t) -> tuple:
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/957_bench.xent.ipynb #61d92bb7
+# %% ../../nbs/957_bench.xent.ipynb #1dab58b6
 def peak_memory_child(variant: str, N: int, d: int, V: int):
     "In a fresh process: growth of peak resident memory over one forward+backward (prints JSON)."
     fwd_bwd(variant, *xent_inputs(16, d, 64))                                 # load libraries, not measured
@@ -58,7 +59,7 @@ def peak_memory(variant: str, N: int, d: int, V: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     return fresh_process_json(code, f"memory probe for {variant}", env)
 
-# %% ../../nbs/957_bench.xent.ipynb #af4acc16
+# %% ../../nbs/957_bench.xent.ipynb #c228b62f
 def time_variants(variants: list, inp: tuple, rounds: int, reps: int = 1, warmup: int = 1) -> dict:
     "Median forward, backward and total seconds per variant over alternating rounds; {name: {...}}."
     for _ in range(warmup):
@@ -72,7 +73,7 @@ def time_variants(variants: list, inp: tuple, rounds: int, reps: int = 1, warmup
     return {n: {"fwd_s": med([f for f, _ in v]), "bwd_s": med([b for _, b in v]), "total_s": med([f + b for f, b in v]),
                 "total_s_rounds": [f + b for f, b in v]} for n, v in per.items()}
 
-# %% ../../nbs/957_bench.xent.ipynb #4dd9865f
+# %% ../../nbs/957_bench.xent.ipynb #e981251b
 def bench_xent_gpu(device="cuda",                          # where to run (the GPU check's dry run passes "cpu")
                    shape: tuple = (8192, 2048, 128256),     # (N, d, V), bfloat16
                    rounds: int = 5,                         # alternating timed rounds
@@ -82,7 +83,7 @@ def bench_xent_gpu(device="cuda",                          # where to run (the G
     dev = torch.device(device)
     gN, gd, gV = shape
     ginp = xent_inputs(gN, gd, gV, device=dev, dtype=torch.bfloat16)
-    names = ["naive", "chunked"] + (["triton"] if dev.type == "cuda" and triton is not None else []) + (["torch"] if "torch" in VARIANTS else [])
+    names = ["naive", "chunked"] + (["triton"] if dev.type == "cuda" and triton is not None else []) + [n for n in ("torch", "torch_chunked") if n in VARIANTS]
     gt = time_variants(names, ginp, rounds=rounds, reps=reps, warmup=2)
     figures, ratios = {}, {}
     for n, dd in gt.items():
@@ -95,7 +96,7 @@ def bench_xent_gpu(device="cuda",                          # where to run (the G
               "memory: torch.cuda.max_memory_allocated growth")
     return {"figures": figures, "ratios": ratios, "method": method, "variants": names, "device": str(dev)}
 
-# %% ../../nbs/957_bench.xent.ipynb #625a31ea
+# %% ../../nbs/957_bench.xent.ipynb #41fd47c4
 def bench_xent(N: int = 8192, d: int = 512, V: int = 32768,   # CPU problem size (float32)
                rounds: int = 3,           # alternating timed rounds (CPU)
                memory: bool = True,       # measure peak memory (a fresh process per variant)
@@ -104,17 +105,29 @@ def bench_xent(N: int = 8192, d: int = 512, V: int = 32768,   # CPU problem size
               ) -> dict:
     "Peak memory and time of linear_cross_entropy vs the naive loss with materialized logits."
     inp = xent_inputs(N, d, V)
-    t = time_variants(["naive", "chunked"], inp, rounds)
+    names = ["naive", "chunked"] + [n for n in ("torch", "torch_chunked") if n in VARIANTS]
+    t = time_variants(names, inp, rounds)
     figures = {f"{n}_{k}": v for n, dd in t.items() for k, v in dd.items()}
     figures["naive_logits_mb"] = N * V * 4 / 2**20
-    ratios = {"chunked_time_vs_naive": t["chunked"]["total_s"] / t["naive"]["total_s"],
-              "chunked_time_vs_naive_fwd": t["chunked"]["fwd_s"] / t["naive"]["fwd_s"],
-              "chunked_time_vs_naive_bwd": t["chunked"]["bwd_s"] / t["naive"]["bwd_s"]}
+    ratios = {}
+    for n in names[1:]:
+        ratios |= {f"{n}_time_vs_naive": t[n]["total_s"] / t["naive"]["total_s"],
+                   f"{n}_time_vs_naive_fwd": t[n]["fwd_s"] / t["naive"]["fwd_s"],
+                   f"{n}_time_vs_naive_bwd": t[n]["bwd_s"] / t["naive"]["bwd_s"]}
+    for n in ("torch", "torch_chunked"):
+        if n in t: ratios[f"{n}_time_vs_chunked"] = t[n]["total_s"] / t["chunked"]["total_s"]
     method = (f"CPU float32: median of {rounds} alternating rounds after one warm-up call each; forward+backward (grads of hidden "
-              "and weight) of linear_cross_entropy(backend='chunked', default chunk) vs F.cross_entropy(hidden @ weight.T, targets)")
+              "and weight) of linear_cross_entropy(backend='chunked', default chunk)"
+              + (" and torch's F.linear_cross_entropy (default options: torch; options=LinearCrossEntropyOptions(): torch_chunked)"
+                 if "torch" in t else "")
+              + " vs F.cross_entropy(hidden @ weight.T, targets)")
     if memory:
-        mem = {n: peak_memory(n, N, d, V) for n in ("naive", "chunked")}
+        mem = {n: peak_memory(n, N, d, V) for n in names}
         method += record_peak_memory(mem, figures, ratios, "chunked", "naive")
+        for n in ("torch", "torch_chunked"):
+            if n not in mem: continue
+            record_peak_memory(mem, figures, ratios, n, "naive")
+            ratios[f"{n}_peak_mem_vs_chunked"] = figures[f"{n}_peak_mem_growth_mb"] / max(figures["chunked_peak_mem_growth_mb"], 1e-9)
     info = machine_info(torch.device("cpu"))
     if torch.cuda.is_available():
         g = bench_xent_gpu("cuda", gpu_shape)

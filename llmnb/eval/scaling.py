@@ -208,7 +208,6 @@ def _ladder(spec: dict, arch: str) -> list | None:
 
 def _scaling_spec(config) -> tuple[dict, dict]:
     "The base run config dict and the checked [scaling] table."
-    from llmnb.eval.ablate import _read_config
     d = load_toml(config) if isinstance(config, (str, Path)) else json.loads(json.dumps(config))
     spec = d.pop("scaling", None)
     if not spec: raise ConfigError("the scaling config has no [scaling] table; add one with architectures, ladder, "
