@@ -151,23 +151,23 @@ def _sweep_out(a, what: str) -> Path:
     if not Path(a.config).is_file(): raise LlmnbError(f"{what} config '{a.config}' not found")
     return Path(a.out) if a.out else Path("runs") / load_toml(a.config).get("name", Path(a.config).stem)
 
+def _cmd_sweep(a, what: str, run, table: str, plots: list[str], counts: tuple) -> int:
+    "Run a sweep command (`ablate`, `scaling`), print its table and one line on what it did."
+    out = _sweep_out(a, what)
+    res = run(a.config, out, overwrite=a.overwrite, progress=not a.no_progress, workers=a.workers, threads=a.threads)
+    print((out / table).read_text())
+    print(", ".join(f"{k} {len(res[k])}" for k in counts) + f"; table {out / table}, plots " + ", ".join(str(out / p) for p in plots))
+    return 0
+
 def cmd_ablate(a) -> int:
     "The `ablate` subcommand."
     from llmnb.eval.ablate import ablate
-    out = _sweep_out(a, "ablation")
-    res = ablate(a.config, out, overwrite=a.overwrite, progress=not a.no_progress, workers=a.workers, threads=a.threads)
-    print((out / "ablate.md").read_text())
-    print(f"ran {len(res['ran'])}, resumed {len(res['resumed'])}, skipped {len(res['skipped'])}; table {out / 'ablate.md'}, "
-          f"plots {out / 'report.html'}, {out / 'accuracy.html'}"); return 0
+    return _cmd_sweep(a, "ablation", ablate, "ablate.md", ["report.html", "accuracy.html"], ("ran", "resumed", "skipped"))
 
 def cmd_scaling(a) -> int:
     "The `scaling` subcommand."
     from llmnb.eval.scaling import scaling
-    out = _sweep_out(a, "scaling")
-    res = scaling(a.config, out, overwrite=a.overwrite, progress=not a.no_progress, workers=a.workers, threads=a.threads)
-    print((out / "scaling.md").read_text())
-    print(f"ran {len(res['ran'])}, resumed {len(res['resumed'])}, scored {len(res['scored'])}, skipped {len(res['skipped'])}; "
-          f"table {out / 'scaling.md'}, plots {out / 'report.html'}"); return 0
+    return _cmd_sweep(a, "scaling", scaling, "scaling.md", ["report.html"], ("ran", "resumed", "scored", "skipped"))
 
 def _train_config(a) -> RunConfig:
     "The run config: --config (+ --set), or with --resume and no --config the run's own config.json (+ --set)."
