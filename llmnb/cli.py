@@ -145,15 +145,11 @@ def cmd_export(a) -> int:
     print(f"exported {res['checkpoint']} (step {res['step']}) as {res['format']} to {res['out']}: {', '.join(res['files'])}; "
           f"logits checked through transformers (max difference {res['max_diff']:.1e})"); return 0
 
-def _sweep_out(a, what: str) -> Path:
-    "The output directory of a sweep command: --out, else runs/<the TOML's name, else its file name>."
+def _cmd_sweep(a, what: str, run, table: str, plots: list[str], counts: tuple) -> int:
+    "Run a sweep command (`ablate`, `scaling`) into --out, else runs/<the TOML's name, else its file name>; print its table and what it did."
     from llmnb.core import load_toml
     if not Path(a.config).is_file(): raise LlmnbError(f"{what} config '{a.config}' not found")
-    return Path(a.out) if a.out else Path("runs") / load_toml(a.config).get("name", Path(a.config).stem)
-
-def _cmd_sweep(a, what: str, run, table: str, plots: list[str], counts: tuple) -> int:
-    "Run a sweep command (`ablate`, `scaling`), print its table and one line on what it did."
-    out = _sweep_out(a, what)
+    out = Path(a.out) if a.out else Path("runs") / load_toml(a.config).get("name", Path(a.config).stem)
     res = run(a.config, out, overwrite=a.overwrite, progress=not a.no_progress, workers=a.workers, threads=a.threads)
     print((out / table).read_text())
     print(", ".join(f"{k} {len(res[k])}" for k in counts) + f"; table {out / table}, plots " + ", ".join(str(out / p) for p in plots))

@@ -21,7 +21,7 @@ from ..train.checkpoint import list_checkpoints
 
 # %% auto #0
 __all__ = ['RESERVED', 'METRICS', 'masked_accuracy', 'majority_baseline', 'AccuracyCallback', 'solve_settings', 'Cell',
-           'cell_name', 'plan', 'config_diff', 'cell_state', 'first_step_at', 'cell_metrics', 'run_cell',
+           'cell_name', 'model_size', 'plan', 'config_diff', 'cell_state', 'first_step_at', 'cell_metrics', 'run_cell',
            'wilson_interval', 'solve_stats', 'summarize', 'format_table', 'accuracy_figure', 'solve_figure',
            'run_workers', 'ablate']
 
@@ -130,6 +130,21 @@ def cell_name(values: dict) -> str:
     short = _short_names(list(values))
     return "__".join(re.sub(r"[^A-Za-z0-9._=+-]", "_", f"{short[k]}={v}") for k, v in values.items())
 
+def model_size(cfg: RunConfig,   # a validated run config
+               vocab: dict,      # (data.source, data.tokenizer) -> vocabulary size, filled as sources are read
+              ) -> tuple[int, int, int]:
+    "(all parameters, non-embedding parameters, training FLOPs per token at train.seq_len) of the model `cfg` builds."
+    key = (cfg.data.source, cfg.data.tokenizer)
+    if not cfg.model.hf and not cfg.model.vocab_size and key not in vocab:
+        vocab[key] = load_corpus(cfg.data.source, cfg.data.val_fraction, tokenizer=cfg.data.tokenizer).tokenizer.vocab_size
+    with torch.device("meta"):                       # shapes only: no memory, no initialization, no weights read
+        if cfg.model.hf:
+            from transformers import AutoModelForCausalLM
+            from llmnb.models.hf import HFCausalLM, hf_config
+            model = HFCausalLM(AutoModelForCausalLM.from_config(hf_config(cfg.model.hf)))
+        else: model = LM(cfg.model.replace(vocab_size=cfg.model.vocab_size or vocab[key]))
+    return sum(p.numel() for p in model.parameters()), model.num_params(), int(model.flops_per_token(cfg.train.seq_len)["total"])
+
 def plan(config,                 # path of an ablation TOML, or the same as a dict
          count_params: bool = True, # build each cell's model once to count its parameters
         ) -> tuple[list[Cell], dict]:
@@ -167,13 +182,7 @@ def plan(config,                 # path of an ablation TOML, or the same as a di
     if unused: raise ConfigError(f"[ablate.cells] entries {unused} match no cell")
     if count_params:
         vocab = {}
-        for c in cells:
-            dc = c.cfg.data
-            if not c.cfg.model.vocab_size and (dc.source, dc.tokenizer) not in vocab:
-                vocab[dc.source, dc.tokenizer] = load_corpus(dc.source, dc.val_fraction, tokenizer=dc.tokenizer).tokenizer.vocab_size
-            v = c.cfg.model.vocab_size or vocab[dc.source, dc.tokenizer]
-            with torch.device("meta"): m = LM(c.cfg.model.replace(vocab_size=v))   # shapes only: no memory, no init
-            c.params, c.params_non_embedding = sum(p.numel() for p in m.parameters()), m.num_params()
+        for c in cells: c.params, c.params_non_embedding, _ = model_size(c.cfg, vocab)
         tol = spec.get("match_params")
         if tol is not None:
             lo, hi = min(cells, key=lambda c: c.params), max(cells, key=lambda c: c.params)

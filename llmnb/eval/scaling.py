@@ -144,6 +144,7 @@ def crossing_compute(fit_a: dict, fit_b: dict, low: float, high: float, points: 
 def compare_fits(boot_a: dict, boot_b: dict,   # bootstrap_power_law of two architectures
                  names: tuple = ("a", "b"),   # what to call them in the verdict
                  at_compute: float | None = None, # the budget compared (default: 10x the largest budget of either sweep)
+                 variable: str = "C",          # what the fits are against, in the verdict ("C" compute, "N" parameters)
                 ) -> dict:
     "Loss ratio a/b at a budget with its interval, curve crossings, and a verdict that says 'no difference' when the interval holds 1."
     largest = max(max(boot_a["compute"]), max(boot_b["compute"]))
@@ -157,9 +158,9 @@ def compare_fits(boot_a: dict, boot_b: dict,   # bootstrap_power_law of two arch
     low, high = (float(x) for x in np.nanpercentile(ratios, [tail, 100 - tail]))
     point = float(power_law(boot_a["fit"], at) / power_law(boot_b["fit"], at))
     a, b = names
-    if low > 1: verdict = f"{b} is lower: {a}/{b} = {point:.3f} [{low:.3f}, {high:.3f}] at C = {at:.3g}"
-    elif high < 1: verdict = f"{a} is lower: {a}/{b} = {point:.3f} [{low:.3f}, {high:.3f}] at C = {at:.3g}"
-    else: verdict = f"no difference beyond seed spread: {a}/{b} = {point:.3f} [{low:.3f}, {high:.3f}] at C = {at:.3g}"
+    if low > 1: verdict = f"{b} is lower: {a}/{b} = {point:.3f} [{low:.3f}, {high:.3f}] at {variable} = {at:.3g}"
+    elif high < 1: verdict = f"{a} is lower: {a}/{b} = {point:.3f} [{low:.3f}, {high:.3f}] at {variable} = {at:.3g}"
+    else: verdict = f"no difference beyond seed spread: {a}/{b} = {point:.3f} [{low:.3f}, {high:.3f}] at {variable} = {at:.3g}"
     return {"at_compute": at, "ratio": point, "interval": [low, high], "confidence": boot_a["confidence"],
             "crossings": crossing_compute(boot_a["fit"], boot_b["fit"], smallest / 10, at), "verdict": verdict}
 
@@ -262,24 +263,12 @@ def _scaling_spec(config) -> tuple[dict, dict]:
         raise ConfigError(f"[scaling] extrapolate must be a number >= 1 (a multiple of the largest budget), got {extrapolate!r}")
     return d, spec
 
-# %% ../../nbs/88_eval.scaling.ipynb #3a3e2283
-def _model_size(cfg, vocab_size: int) -> tuple[int, int, int]:
-    "(all parameters, non-embedding parameters, training FLOPs per token) of the model a config builds."
-    from llmnb.models import LM
-    with torch.device("meta"):                       # shapes only: no memory, no initialization, no weights read
-        if cfg.model.hf:
-            from transformers import AutoModelForCausalLM
-            from llmnb.models.hf import HFCausalLM, hf_config
-            model = HFCausalLM(AutoModelForCausalLM.from_config(hf_config(cfg.model.hf)))
-        else: model = LM(cfg.model.replace(vocab_size=cfg.model.vocab_size or vocab_size))
-    return sum(p.numel() for p in model.parameters()), model.num_params(), int(model.flops_per_token(cfg.train.seq_len)["total"])
-
+# %% ../../nbs/88_eval.scaling.ipynb #e641fbb2
 def scaling_plan(config,   # path of a scaling TOML (run tables + [scaling]), or the same as a dict
                 ) -> tuple[list[ScalingCell], dict]:
     "Every cell of the sweep with its config, size and budget, plus the [scaling] table; every config error before anything runs."
-    from llmnb.eval.ablate import _set_key
+    from llmnb.eval.ablate import _set_key, model_size
     from llmnb.train.config import RunConfig
-    from llmnb.data.text import load_corpus
     from llmnb.models.lm import ARCHITECTURE_KEYS
     base, spec = _scaling_spec(config)
     vocab = {}
@@ -297,10 +286,7 @@ def scaling_plan(config,   # path of a scaling TOML (run tables + [scaling]), or
             where = f"architecture {arch!r}, ladder rung {rung} ({', '.join(f'{k}={v}' for k, v in overrides.items())})"
             try: cfg = RunConfig.from_dict(d)
             except ConfigError as e: raise ConfigError(f"[scaling] {where}: {e}") from None
-            key = (cfg.data.source, cfg.data.tokenizer)
-            if not cfg.model.vocab_size and key not in vocab:
-                vocab[key] = load_corpus(cfg.data.source, cfg.data.val_fraction, tokenizer=cfg.data.tokenizer).tokenizer.vocab_size
-            params, non_embedding, flops = _model_size(cfg, vocab.get(key, 0))
+            params, non_embedding, flops = model_size(cfg, vocab)
             tc = cfg.train
             tokens_per_step = tc.batch_size * tc.seq_len * tc.grad_accum
             if spec.get("tokens_per_param") is not None: steps = int(spec["tokens_per_param"] * non_embedding // tokens_per_step)
@@ -421,13 +407,13 @@ def compare_sweep(fits: dict, boots: dict, spec: dict) -> list[dict]:
         prediction = {name: predict_interval(boots[name]["compute"], at) for name in (arch, reference)}
         a_n, b_n = boots[arch]["params"], boots[reference]["params"]
         at_n = factor * max(max(a_n["compute"]), max(b_n["compute"]))
-        by_params = compare_fits(a_n, b_n, (arch, reference), at_compute=at_n)
+        by_params = compare_fits(a_n, b_n, (arch, reference), at_compute=at_n, variable="N")
         largest = compare_fits(a, b, (arch, reference), at_compute=at / factor)     # where the sweep measured: no extrapolation
         out.append({"arch": arch, "reference": reference, "at_compute": at, **{k: comparison[k] for k in ("ratio", "interval", "confidence", "crossings", "verdict")},
                     "predicted_bpb": prediction,
                     "at_largest": {"at_compute": at / factor, "ratio": largest["ratio"], "interval": largest["interval"], "verdict": largest["verdict"]},
                     "by_params": {"at_params": at_n, "ratio": by_params["ratio"], "interval": by_params["interval"],
-                                  "verdict": by_params["verdict"].replace(f"at C = {at_n:.3g}", f"at N = {at_n:.3g}")}})
+                                  "verdict": by_params["verdict"]}})
     return out
 
 # %% ../../nbs/88_eval.scaling.ipynb #9630f9d4

@@ -15,6 +15,7 @@ from transformers import initialization as hf_init
 from transformers.modeling_outputs import CausalLMOutputWithPast
 from ..core import LlmnbError
 from .lm import LM, LMConfig, LMOutput
+from .registry import attention_score_flops, linear_weights
 from ..blocks.attention import Attention, rope_cache
 from ..blocks.mlp import RMSNorm
 
@@ -220,9 +221,8 @@ class HFCausalLM(nn.Module):
         if getattr(config, "use_sliding_window", True) is False: window = None      # Qwen2 names a window it does not use
         context = min(window, seq_len) if window else seq_len
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-        scores = 3 * 4 * config.num_attention_heads * head_dim * context            # QK^T and AV, forward and backward
-        matmuls = lambda m: 6 * sum(x.weight.numel() for x in m.modules() if isinstance(x, nn.Linear))
-        out = {"attention": sum(matmuls(layer.self_attn) + scores for layer in self.layers),
-               "mlp": sum(matmuls(layer.mlp) for layer in self.layers), "head": matmuls(self.hf.get_output_embeddings())}
+        scores = attention_score_flops(config.num_attention_heads * head_dim, context)
+        out = {"attention": sum(6 * linear_weights(layer.self_attn) + scores for layer in self.layers),
+               "mlp": sum(6 * linear_weights(layer.mlp) for layer in self.layers), "head": 6 * linear_weights(self.hf.get_output_embeddings())}
         out["total"] = sum(out.values())
         return out

@@ -23,14 +23,20 @@ from ..blocks.rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVLayerCache, RWKVMam
 # %% auto #0
 __all__ = ['SWIGLU_RULES', 'SWIGLU_LORA', 'MIXERS', 'PATTERN_LETTERS', 'SCAN_BACKENDS', 'WKV_BACKENDS', 'MAMBA_RULES',
            'SSD_BACKENDS', 'MAMBA2_RULES', 'RWKV_RULES', 'DELTA_BACKENDS', 'DELTANET_RULES', 'linear_weights',
-           'swiglu_mlp', 'default_new_cache', 'default_forward', 'default_flops', 'MixerSpec', 'register_mixer',
-           'unregister_mixer', 'registered', 'valid_letters', 'mixer_spec', 'matrix_components', 'all_lora_targets',
-           'all_kbit_skip']
+           'attention_score_flops', 'swiglu_mlp', 'default_new_cache', 'default_forward', 'default_flops', 'MixerSpec',
+           'register_mixer', 'unregister_mixer', 'registered', 'valid_letters', 'mixer_spec', 'matrix_components',
+           'all_lora_targets', 'all_kbit_skip']
 
 # %% ../../nbs/30_models.registry.ipynb #3255a657
 def linear_weights(m: nn.Module) -> int:
     "Number of weights in the `nn.Linear` layers of `m` (the matmul parameters of the 6N FLOP rule)."
     return sum(x.weight.numel() for x in m.modules() if isinstance(x, nn.Linear))
+
+def attention_score_flops(width: int,     # query width: heads x head size
+                          context: int,   # keys each query attends to (the sequence length, or the window)
+                         ) -> int:
+    "Training FLOPs per token of attention's scores: QK^T and AV (2 x 2 x width x context), forward and backward (x3)."
+    return 3 * 4 * width * context
 
 def swiglu_mlp(cfg,          # the LMConfig
                i: int,       # layer index (unused: every SwiGLU is alike)
@@ -163,7 +169,7 @@ def _attention(cfg, i: int) -> nn.Module:
 
 def _attention_flops(layer, cfg, seq_len: int) -> dict:
     ctx = min(cfg.window, seq_len) if cfg.window else seq_len
-    return {"attention": 6 * linear_weights(layer.mixer) + 3 * 4 * cfg.d_model * ctx, "mlp": 6 * linear_weights(layer.mlp)}
+    return {"attention": 6 * linear_weights(layer.mixer) + attention_score_flops(cfg.d_model, ctx), "mlp": 6 * linear_weights(layer.mlp)}
 
 def _attention_validate(cfg):
     if cfg.d_model % cfg.n_heads: raise ConfigError(f"d_model={cfg.d_model} must be divisible by n_heads={cfg.n_heads}")
@@ -304,7 +310,7 @@ register_mixer(MixerSpec(
     decays=_rwkv_decays, state=_rwkv_state, zero_init_outputs=True, validate=_rwkv_validate,
     lora_targets=("receptance", "key", "value", "gate", "output")))
 
-# %% ../../nbs/30_models.registry.ipynb #5c7a616d
+# %% ../../nbs/30_models.registry.ipynb #f8d2a536
 from ..blocks.deltanet import GatedDeltaNet
 from ..kernels.delta import BACKENDS as DELTA_KERNEL_BACKENDS
 
