@@ -1,4 +1,4 @@
-"""`llmnb bench scan`: forward+backward time and peak memory of the chunked selective scan against the reference loop on CPU, and of the GPU backends against each other.
+"""`llmnb bench scan`: forward+backward time and peak memory of the compiled and chunked selective scans against the reference loop on CPU, and of the GPU backends against each other.
 
 Docs: https://llmnb.github.io/llmnb/bench.scan.html.md"""
 
@@ -8,13 +8,13 @@ Docs: https://llmnb.github.io/llmnb/bench.scan.html.md"""
 __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'scan_bytes', 'copy_bandwidth',
            'bench_scan_gpu', 'bench_scan']
 
-# %% ../../nbs/955_bench.scan.ipynb #eece20d4
+# %% ../../nbs/955_bench.scan.ipynb #00c020eb
 import json, os, time
 import torch
 from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory, device_peak_mb
-from ..kernels.scan import selective_scan, _mamba_selective_scan, triton
+from ..kernels.scan import selective_scan, _mamba_selective_scan, _scan_lib, triton
 
-# %% ../../nbs/955_bench.scan.ipynb #a0347b76
+# %% ../../nbs/955_bench.scan.ipynb #fd0b179c
 def scan_inputs(batch, dim, L, N, device="cpu", dtype=torch.float32, seed=0) -> dict:
     "Inputs of a Mamba-style selective-scan call (u, delta, z, B, C in `dtype`; A, D, delta_bias in float32)."
     g = torch.Generator().manual_seed(seed)
@@ -34,7 +34,7 @@ def fwd_bwd(backend: str, inp: dict, grad_out: torch.Tensor) -> tuple:
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/955_bench.scan.ipynb #21c8a284
+# %% ../../nbs/955_bench.scan.ipynb #0bee35e4
 def peak_memory_child(backend: str, batch: int, dim: int, L: int, N: int):
     "In a fresh process: growth of peak resident memory over one forward+backward (prints JSON)."
     torch.manual_seed(0)
@@ -48,13 +48,13 @@ def peak_memory(backend: str, batch: int, dim: int, L: int, N: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     return fresh_process_json(code, f"memory probe for {backend}", env)
 
-# %% ../../nbs/955_bench.scan.ipynb #171c98e4
+# %% ../../nbs/955_bench.scan.ipynb #29c188c4
 def time_backends(backends: dict, inp: dict, rounds: int, reps: dict, warmup: int = 2) -> dict:
     "Median forward, backward and total seconds per backend over alternating rounds; {name: {...}}."
     grad_out = torch.randn(inp["u"].shape, generator=torch.Generator().manual_seed(1)).to(inp["u"])
     return alternating_medians({n: (lambda be=be: fwd_bwd(be, inp, grad_out)) for n, be in backends.items()}, rounds, reps, warmup)
 
-# %% ../../nbs/955_bench.scan.ipynb #3aaf0614
+# %% ../../nbs/955_bench.scan.ipynb #68859003
 def scan_bytes(inp: dict) -> int:
     "Minimum bytes moved by one forward+backward: inputs and output gradient read once, output and input gradients written once."
     big = sum(inp[k].numel() * inp[k].element_size() for k in ("u", "delta", "z", "B", "C"))
@@ -71,7 +71,7 @@ def copy_bandwidth(device, nbytes: int = 1 << 30, reps: int = 10) -> float:
         best = max(best, 2 * nbytes / (time.perf_counter() - t0))
     return best
 
-# %% ../../nbs/955_bench.scan.ipynb #7be2bf64
+# %% ../../nbs/955_bench.scan.ipynb #4eca1c32
 def bench_scan_gpu(device="cuda",                    # where to run (the GPU check's dry run passes "cpu")
                    shape: tuple = (8, 1536, 2048, 16), # (batch, dim, L, N)
                    rounds: int = 7,                   # alternating timed rounds
@@ -98,25 +98,29 @@ def bench_scan_gpu(device="cuda",                    # where to run (the GPU che
               "minimum bytes moved / time / measured device copy bandwidth")
     return {"figures": figures, "ratios": ratios, "method": method, "backends": list(backends), "device": str(dev)}
 
-# %% ../../nbs/955_bench.scan.ipynb #250a8d41
+# %% ../../nbs/955_bench.scan.ipynb #65f54126
 def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # CPU problem size
                rounds: int = 7,            # alternating timed rounds
-               reps: int = 3,              # chunked calls averaged per round (the reference runs once per round)
+               reps: int = 3,              # calls of each fast backend averaged per round (the reference runs once per round)
                memory: bool = True,        # measure peak memory (a fresh process per backend)
                gpu_shape: tuple = (8, 1536, 2048, 16), # (batch, dim, L, N) for the GPU comparison
                config=None, overrides=(),  # accepted for `llmnb bench`'s common options; unused here
               ) -> dict:
-    "Time and memory of the chunked scan vs the reference loop on CPU, and of the GPU backends vs each other."
+    "Time and memory of the compiled and chunked scans vs the reference loop on CPU, and of the GPU backends vs each other."
     cpu = torch.device("cpu")
     inp = scan_inputs(batch, dim, L, N)
-    t = time_backends({"ref": "ref", "chunked": "chunked"}, inp, rounds, {"chunked": reps})
+    fast = ["chunked"] + (["cpu"] if _scan_lib() is not None else [])    # the compiled kernel where a C compiler exists
+    t = time_backends({"ref": "ref", **{n: n for n in fast}}, inp, rounds, {n: reps for n in fast})
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = speedup_ratios(t)
-    method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} chunked calls per round) after two warm-up calls each; "
-              "forward+backward of selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus=True) with a random output cotangent")
+    ratios = {k: v for n in fast for k, v in speedup_ratios(t, n).items()}
+    if "cpu" in t: ratios |= speedup_ratios(t, "cpu", "chunked")
+    method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} calls of each other backend per round) after two "
+              "warm-up calls each; forward+backward of selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus=True) "
+              "with a random output cotangent")
     if memory:
-        mem = {n: peak_memory(n, batch, dim, L, N) for n in ("ref", "chunked")}
-        method += record_peak_memory(mem, figures, ratios, "chunked", "ref")
+        mem = {n: peak_memory(n, batch, dim, L, N) for n in ("ref", *fast)}
+        for n in fast: sentence = record_peak_memory(mem, figures, ratios, n, "ref")
+        method += sentence
     info = machine_info(cpu)
     if torch.cuda.is_available():
         g = bench_scan_gpu("cuda", gpu_shape, rounds)
@@ -125,4 +129,5 @@ def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # C
     return {"name": "scan", "machine": info, "method": method,
             "config": {"cpu_shape": [batch, dim, L, N], "gpu_shape": list(gpu_shape) if torch.cuda.is_available() else None,
                        "rounds": rounds, "reps": reps, "torch_threads": torch.get_num_threads()},
-            "figures": figures, "ratios": ratios, "goal": "chunked_speedup_vs_ref >= 20 (CPU, forward+backward)"}
+            "figures": figures, "ratios": ratios,
+            "goal": "speed-up of the CPU default (cpu: the compiled kernel; chunked where no C compiler) vs ref >= 20 (forward+backward)"}

@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from ..kernels.delta import gated_delta_rule, CHUNK_SIZE
 from ..kernels.norm import rms_norm
+from ..kernels.conv import causal_conv1d
 
 # %% auto #0
 __all__ = ['GDNCache', 'l2norm', 'GatedRMSNorm', 'GatedDeltaNet']
@@ -97,11 +98,13 @@ class GatedDeltaNet(nn.Module):
     def forward(self, x, positions=None, cache: GDNCache | None = None):
         "x: (B, T, d_model) -> (B, T, d_model); with `cache`, continue from its state and update it in place."
         B, T, _ = x.shape; H, K, V = self.n_heads, self.head_k, self.head_v
-        qkv = torch.cat([self.q_proj(x), self.k_proj(x), self.v_proj(x)], -1).transpose(1, 2)      # (B, channels, T)
-        prev = qkv.new_zeros(B, self.channels, self.d_conv - 1) if cache is None else cache.conv.to(qkv.dtype)
-        xp = torch.cat([prev, qkv], -1)                                                            # causal: d_conv - 1 earlier inputs
-        if cache is not None and self.d_conv > 1: cache.conv.copy_(xp[..., xp.shape[-1] - (self.d_conv - 1):])
-        q, k, v = F.silu(self.conv1d(xp)).transpose(1, 2).split([H * K, H * K, H * V], -1)
+        qkv = torch.cat([self.q_proj(x), self.k_proj(x), self.v_proj(x)], -1).mT                  # (B, channels, T) view
+        if cache is None: qkv = causal_conv1d(qkv, self.conv1d.weight[:, 0], activation="silu")    # no copies (kernels.conv)
+        else:
+            xp = torch.cat([cache.conv.to(qkv.dtype), qkv], -1)                                    # causal: d_conv - 1 earlier inputs
+            if self.d_conv > 1: cache.conv.copy_(xp[..., xp.shape[-1] - (self.d_conv - 1):])
+            qkv = F.silu(self.conv1d(xp))
+        q, k, v = qkv.mT.split([H * K, H * K, H * V], -1)
         q, k, v = l2norm(q.reshape(B, T, H, K)), l2norm(k.reshape(B, T, H, K)), v.reshape(B, T, H, V)
         beta = torch.sigmoid(self.b_proj(x).float())
         o, state = gated_delta_rule(q, k, v, self.decay_log(x), beta, scale=K ** -0.5,

@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..kernels.ssd import ssd_scan, ssd_state_update
+from ..kernels.conv import causal_conv1d
 
 # %% auto #0
 __all__ = ['Mamba2Cache', 'GatedRMSNorm', 'Mamba2']
@@ -85,7 +86,7 @@ class Mamba2(nn.Module):
     def _conv(self, xBC, cache):
         "Causal depthwise conv of xBC (B, conv_dim, L); with a cache, over its last d_conv - 1 inputs then xBC, updating it."
         L = xBC.shape[-1]
-        if cache is None: return self.conv1d(xBC)[..., :L]
+        if cache is None: return causal_conv1d(xBC, self.conv1d.weight[:, 0], self.conv1d.bias)
         hist = torch.cat([cache.conv[..., 1:].to(xBC.dtype), xBC], -1)      # (B, conv_dim, d_conv - 1 + L)
         cache.conv.copy_(hist[..., -self.d_conv:].float())
         return F.conv1d(hist, self.conv1d.weight, self.conv1d.bias, groups=self.conv_dim)
@@ -94,7 +95,8 @@ class Mamba2(nn.Module):
         "u: (B, L, d_model) -> (B, L, d_model); with `cache`, continue from its state (any number of new tokens), updating it."
         b, L, _ = u.shape
         z, xBC, dt = self.in_proj(u).split([self.d_inner, self.conv_dim, self.heads], dim=-1)
-        xBC = F.silu(self._conv(xBC.transpose(1, 2), cache)).transpose(1, 2)
+        if cache is None: xBC = causal_conv1d(xBC.mT, self.conv1d.weight[:, 0], self.conv1d.bias, "silu").mT   # no copies (kernels.conv)
+        else: xBC = F.silu(self._conv(xBC.mT, cache)).mT
         x, Bm, Cm = xBC.split([self.d_inner, self.groups * self.d_state, self.groups * self.d_state], dim=-1)
         x = x.unflatten(-1, (self.heads, self.head_dim))
         Bm, Cm = Bm.unflatten(-1, (self.groups, self.d_state)), Cm.unflatten(-1, (self.groups, self.d_state))

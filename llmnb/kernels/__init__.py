@@ -1,4 +1,4 @@
-"""`from llmnb.kernels import selective_scan, ssd_scan, gated_delta_rule, wkv6, linear_cross_entropy, rms_norm`: the public names of the kernels package.
+"""`from llmnb.kernels import selective_scan, ssd_scan, gated_delta_rule, wkv6, linear_cross_entropy, rms_norm, causal_conv1d`: the public names of the kernels package.
 
 Docs: https://llmnb.github.io/llmnb/kernels.html.md"""
 
@@ -14,3 +14,4 @@ from .xent import linear_cross_entropy
 from .norm import rms_norm, rms_norm_ref
 from .ssd import ssd_scan, ssd_scan_ref, ssd_state_update
 from .delta import gated_delta_rule, gated_delta_rule_ref
+from .conv import causal_conv1d, causal_conv1d_ref

@@ -46,7 +46,7 @@ class LMConfig(Config):
     d_conv: int = 4              # Mamba: causal conv width
     expand: int = 2              # Mamba: inner width = expand * d_model
     dt_rank: int = 0             # Mamba: rank of the Δ projection (0 = ceil(d_model/16))
-    scan_backend: str = "auto"   # Mamba: selective_scan backend (auto | ref | chunked | triton | cuda)
+    scan_backend: str = "auto"   # Mamba: selective_scan backend (auto | ref | chunked | cpu | triton | cuda)
     ssd_head_dim: int = 32       # Mamba-2: channels per head (heads = expand * d_model / ssd_head_dim)
     ssd_groups: int = 1          # Mamba-2: groups of heads sharing B and C
     ssd_chunk: int = 64          # Mamba-2: chunk length of the SSD scan

@@ -18,6 +18,7 @@ from ..blocks.attention import Attention
 from ..blocks.mamba import Mamba
 from ..blocks.mamba2 import Mamba2
 from ..kernels.ssd import BACKENDS as SSD_KERNEL_BACKENDS
+from ..kernels.scan import BACKENDS as SCAN_KERNEL_BACKENDS
 from ..blocks.rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVLayerCache, RWKVMambaBlend
 
 # %% auto #0
@@ -161,7 +162,7 @@ def all_kbit_skip() -> list:
     return list(dict.fromkeys(t for s in MIXERS.values() for t in s.kbit_skip))
 
 # %% ../../nbs/30_models.registry.ipynb #2a9833db
-SCAN_BACKENDS = ("auto", "ref", "chunked", "triton", "cuda")   # Mamba's selective_scan backends
+SCAN_BACKENDS = SCAN_KERNEL_BACKENDS                            # Mamba's selective_scan backends
 WKV_BACKENDS = ("auto", "ref", "chunked", "triton")            # RWKV's wkv6 backends
 
 def _attention(cfg, i: int) -> nn.Module:
