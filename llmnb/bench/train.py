@@ -49,7 +49,7 @@ def bench_train(config: str = "configs/quickstart.toml", # run config to take th
                 overrides: list[str] = (),                # --set overrides
                 rounds: int = 6,                           # timed blocks per contender, order rotated each round
                 steps_per_round: int = 5,                  # optimizer steps per block
-                patterns: tuple[str, ...] = ("M", "MMMA", "S", "G", "SA", "GA"), # other layer patterns to time against the config's
+                patterns: tuple[str, ...] = ("M", "MMMA", "S", "G", "SA", "GA", "R"), # other layer patterns to time against the config's
                 match_params: bool = True,                 # size each other pattern's MLP to the config pattern's parameter count
                ) -> dict:
     "Tokens/s of llmnb's training step vs a plain PyTorch loop on the identical model, MFU, and other patterns vs the config's."

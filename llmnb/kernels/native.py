@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['FLAG_SETS', 'cache_dir', 'find_compiler', 'library_path', 'load_c', 'native_error', 'ptr', 'i64', 'View3', 'view3']
+__all__ = ['FLAG_SETS', 'cache_dir', 'find_compiler', 'library_path', 'load_c', 'native_error', 'ptr', 'i64', 'View3', 'view3',
+           'View4', 'view4']
 
 # %% ../../nbs/17_kernels.native.ipynb #20663c34
 FLAG_SETS = (["-O3", "-ffast-math", "-march=native", "-fopenmp"],   # tried in order until one compiles
@@ -115,3 +116,11 @@ class View3(ctypes.Structure):
 def view3(t: torch.Tensor | None) -> View3:
     "`t` (batch, channel, time) as a `View3`; None gives a NULL view."
     return View3(None, 0, 0, 0) if t is None else View3(t.data_ptr(), *t.stride())
+
+class View4(ctypes.Structure):
+    "A (batch, head, time, channel) tensor as the C kernels take it: data pointer and element strides."
+    _fields_ = [("p", ctypes.c_void_p), ("sb", ctypes.c_int64), ("sh", ctypes.c_int64), ("st", ctypes.c_int64), ("sc", ctypes.c_int64)]
+
+def view4(t: torch.Tensor | None) -> View4:
+    "`t` (batch, head, time, channel) as a `View4`; None gives a NULL view."
+    return View4(None, 0, 0, 0, 0) if t is None else View4(t.data_ptr(), *t.stride())

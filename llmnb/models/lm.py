@@ -52,7 +52,7 @@ class LMConfig(Config):
     ssd_chunk: int = 64          # Mamba-2: chunk length of the SSD scan
     ssd_backend: str = "auto"    # Mamba-2: ssd_scan backend (auto | ref | chunked | triton | cuda)
     fused_loss: bool = True      # training loss by linear_cross_entropy: the (tokens x vocab) logits are never materialized
-    wkv_backend: str = "auto"    # RWKV: wkv6 backend (auto | ref | chunked | triton)
+    wkv_backend: str = "auto"    # RWKV: wkv6 backend (auto | ref | chunked | cpu | triton)
     gdn_head_dim: int = 0        # Gated DeltaNet: K = V per head (0 = d_model / n_heads)
     gdn_conv: int = 4            # Gated DeltaNet: short causal conv width
     gdn_chunk: int = 64          # Gated DeltaNet: chunk length of the chunked gated delta rule

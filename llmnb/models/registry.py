@@ -19,6 +19,7 @@ from ..blocks.mamba import Mamba
 from ..blocks.mamba2 import Mamba2
 from ..kernels.ssd import BACKENDS as SSD_KERNEL_BACKENDS
 from ..kernels.scan import BACKENDS as SCAN_KERNEL_BACKENDS
+from ..kernels.wkv import BACKENDS as WKV_KERNEL_BACKENDS
 from ..blocks.rwkv import RWKV6TimeMix, RWKV6ChannelMix, RWKVLayerCache, RWKVMambaBlend
 
 # %% auto #0
@@ -163,7 +164,7 @@ def all_kbit_skip() -> list:
 
 # %% ../../nbs/30_models.registry.ipynb #2a9833db
 SCAN_BACKENDS = SCAN_KERNEL_BACKENDS                            # Mamba's selective_scan backends
-WKV_BACKENDS = ("auto", "ref", "chunked", "triton")            # RWKV's wkv6 backends
+WKV_BACKENDS = WKV_KERNEL_BACKENDS                              # RWKV's wkv6 backends
 
 def _attention(cfg, i: int) -> nn.Module:
     return Attention(cfg.d_model, cfg.n_heads, cfg.n_kv_heads, cfg.max_seq_len, cfg.rope_base, cfg.qk_norm, cfg.window)
