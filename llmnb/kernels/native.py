@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['FLAG_SETS', 'cache_dir', 'find_compiler', 'library_path', 'load_c', 'native_error', 'ptr', 'i64', 'View3', 'view3',
-           'View4', 'view4']
+__all__ = ['FLAG_SETS', 'REAL_PRELUDE', 'REAL_VARIANTS', 'cache_dir', 'find_compiler', 'library_path', 'load_c',
+           'load_real_kernel', 'native_error', 'ptr', 'i64', 'View3', 'view3', 'View4', 'view4']
 
 # %% ../../nbs/17_kernels.native.ipynb #20663c34
 FLAG_SETS = (["-O3", "-ffast-math", "-march=native", "-fopenmp"],   # tried in order until one compiles
@@ -96,6 +96,41 @@ def load_c(name: str,                  # the kernel's name (cache file prefix; `
         _loaded[name] = lib
         if lib is None: _errors[name] = why
         return lib
+
+REAL_PRELUDE = r"""
+#include <math.h>
+#include <stdint.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+#endif
+#ifdef USE_DOUBLE
+typedef double real;
+#define EXP exp
+#define LOG1P log1p
+#define CLAMP 700.0            /* exp(-700) is 0 to double precision; exp(700) is finite */
+#define FN(name) name##_f64
+#else
+typedef float real;
+#define EXP expf
+#define LOG1P log1pf
+#define CLAMP 80.0f            /* the same for float */
+#define FN(name) name##_f32
+#endif
+"""
+REAL_VARIANTS = {"f32": [], "f64": ["-DUSE_DOUBLE"]}
+
+def load_real_kernel(name: str,              # the kernel's name
+                     source: str,            # C source written for `real`, FN(...), EXP, LOG1P and CLAMP (REAL_PRELUDE defines them)
+                     returns_int64=(),       # functions (without suffix) that return int64_t
+                    ) -> ctypes.CDLL | None:
+    "`load_c` of `REAL_PRELUDE` + `source`, compiled as float32 (`name_f32`) and float64 (`name_f64`) functions."
+    lib = load_c(name, REAL_PRELUDE + source, REAL_VARIANTS)
+    if lib is not None:
+        for fn in returns_int64:
+            for sfx in REAL_VARIANTS: getattr(lib, f"{fn}_{sfx}").restype = ctypes.c_int64
+    return lib
 
 def native_error(name: str) -> str | None:
     "Why `load_c(name, ...)` returned None (None if it loaded or was never asked)."

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
-from .native import load_c, native_error, ptr, i64, view3
+from .native import load_real_kernel, native_error, ptr, i64, view3
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'GROUP_ELEMS', 'SCAN_C', 'selective_scan_ref', 'selective_scan', 'selective_state_update']
@@ -335,28 +335,9 @@ class _TritonScan(torch.autograd.Function):
                                     D, L, N, H, G, n_ck, n_db, BLOCK_D=BD, BLOCK_N=BN, BLOCK_L=BL, CK=CK)
         return du, ddt, dA.sum(0), dB.view(b, G, n_db // G, N, L).sum(2), dC.view(b, G, n_db // G, N, L).sum(2)
 
-# %% ../../nbs/11_kernels.scan.ipynb #30084f67
+# %% ../../nbs/11_kernels.scan.ipynb #53fd2ebb
 SCAN_C = r"""
-#include <math.h>
-#include <stdint.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-#endif
-#ifdef USE_DOUBLE
-typedef double real;
-#define EXP exp
-#define LOG1P log1p
-#define CLAMP 700.0            /* exp(-700) is 0 to double precision; exp(700) is finite */
-#define FN(name) name##_f64
-#else
-typedef float real;
-#define EXP expf
-#define LOG1P log1pf
-#define CLAMP 80.0f
-#define FN(name) name##_f32
-#endif
+/* real, FN, EXP, LOG1P, CLAMP and OpenMP come from kernels.native.REAL_PRELUDE */
 #define VB 16                  /* channels per block: the lanes of the vector loops */
 #define TL 64                  /* time steps per tile */
 
@@ -611,11 +592,7 @@ def _strides(t):
 
 def _scan_lib():
     "The compiled CPU scan (float32 and float64), or None when no C compiler can build it."
-    lib = load_c("selective_scan", SCAN_C, {"f32": [], "f64": ["-DUSE_DOUBLE"]})
-    if lib is not None:
-        for sfx in ("f32", "f64"):
-            for f in ("scan_work_fwd", "scan_work_bwd"): getattr(lib, f"{f}_{sfx}").restype = ctypes.c_int64
-    return lib
+    return load_real_kernel("selective_scan", SCAN_C, returns_int64=("scan_work_fwd", "scan_work_bwd"))
 
 class _CpuScan(torch.autograd.Function):
     "The compiled CPU selective scan, bias, softplus, skip and gate included: -> (out, last_state)."

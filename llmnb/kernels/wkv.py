@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend, recurrent_tiles   # None without triton; imported on first use
-from .native import load_c, native_error, ptr, i64, view4
+from .native import load_real_kernel, native_error, ptr, i64, view4
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'WKV_C', 'wkv6_ref', 'wkv6']
@@ -207,26 +207,9 @@ class _TritonWKV6(torch.autograd.Function):
                                       T, H, K, V, n_ck, B * H, ctx.scale, BK=BK, BV=BV, CK=CK)
         return dr.sum(0), dk.sum(0), dv, dw.sum(0), du.sum((0, 1)), dh0, None
 
-# %% ../../nbs/12_kernels.wkv.ipynb #fe9414b0
+# %% ../../nbs/12_kernels.wkv.ipynb #71360d6c
 WKV_C = r"""
-#include <math.h>
-#include <stdint.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-#endif
-#ifdef USE_DOUBLE
-typedef double real;
-#define EXP exp
-#define CLAMP 700.0
-#define FN(name) name##_f64
-#else
-typedef float real;
-#define EXP expf
-#define CLAMP 80.0f
-#define FN(name) name##_f32
-#endif
+/* real, FN, EXP, LOG1P, CLAMP and OpenMP come from kernels.native.REAL_PRELUDE */
 #define TL 64                  /* time steps per tile of the backward */
 
 /* A (batch, head, time, channel) tensor: its data and element strides. */
@@ -357,13 +340,10 @@ void FN(wkv_bwd)(int64_t B, int64_t H, int64_t T, int64_t K, int64_t V,
 }
 """
 
-# %% ../../nbs/12_kernels.wkv.ipynb #030d0a5a
+# %% ../../nbs/12_kernels.wkv.ipynb #31a3807b
 def _wkv_lib():
     "The compiled CPU WKV (float32 and float64), or None when no C compiler can build it."
-    lib = load_c("wkv6", WKV_C, {"f32": [], "f64": ["-DUSE_DOUBLE"]})
-    if lib is not None:
-        for sfx in ("f32", "f64"): getattr(lib, f"wkv_work_{sfx}").restype = ctypes.c_int64
-    return lib
+    return load_real_kernel("wkv6", WKV_C, returns_int64=("wkv_work",))
 
 def _heads_last(x, n):
     "An empty (B, H, T, n) tensor stored as (B, T, H, n)."
