@@ -130,6 +130,8 @@ typedef float real;
 #define CLAMP 80.0f            /* the same for float */
 #define FN(name) name##_f32
 #endif
+/* A decay exp(x) for a log-decay x <= 0: exactly 0 below -CLAMP (and for x = -inf), so its gradients vanish there too. */
+static inline real decay_exp(real x) { real xc = x > -CLAMP ? x : -CLAMP; return x > -CLAMP ? EXP(xc) : (real)0; }
 """
 REAL_VARIANTS = {"f32": [], "f64": ["-DUSE_DOUBLE"]}
 

@@ -400,7 +400,7 @@ static void FN(tile)(int64_t tn, int64_t N, const real* Ab, const real* Bp, int6
             #pragma omp simd
             for (int64_t dl = 0; dl < VB; dl++) {
                 real x = DT[tt * VB + dl] * an[dl];
-                real a = EXP(x > -CLAMP ? x : -CLAMP);
+                real a = decay_exp(x);
                 real hv = a * hn[dl] + W[tt * VB + dl] * bn;
                 hn[dl] = hv;
                 y[dl] += hv * cn;

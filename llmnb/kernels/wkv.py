@@ -231,7 +231,7 @@ static void FN(put)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, con
 /* One step of the state: S = diag(exp(w)) S + k v^T (S is K x V, row-major). */
 static void FN(advance)(int64_t K, int64_t V, const real* kk, const real* vv, const real* ww, real* S) {
     for (int64_t i = 0; i < K; i++) {
-        real ew = EXP(ww[i] > -CLAMP ? ww[i] : -CLAMP), ki = kk[i];
+        real ew = decay_exp(ww[i]), ki = kk[i];
         real* Si = S + i * V;
         #pragma omp simd
         for (int64_t j = 0; j < V; j++) Si[j] = ew * Si[j] + ki * vv[j];
@@ -255,7 +255,7 @@ void FN(wkv_fwd)(int64_t B, int64_t H, int64_t T, int64_t K, int64_t V,
             for (int64_t i = 0; i < K; i++) ruk += rr[i] * uh[i] * kk[i];
             for (int64_t j = 0; j < V; j++) oo[j] = ruk * vv[j];
             for (int64_t i = 0; i < K; i++) {          /* read S_{t-1} into o and advance it, in one pass */
-                real ri = rr[i], ki = kk[i], ew = EXP(ww[i] > -CLAMP ? ww[i] : -CLAMP);
+                real ri = rr[i], ki = kk[i], ew = decay_exp(ww[i]);
                 real* Si = S + i * V;
                 #pragma omp simd
                 for (int64_t j = 0; j < V; j++) { oo[j] += ri * Si[j]; Si[j] = ew * Si[j] + ki * vv[j]; }
@@ -313,7 +313,7 @@ void FN(wkv_bwd)(int64_t B, int64_t H, int64_t T, int64_t K, int64_t V,
                 for (int64_t i = 0; i < K; i++) ruk += rr[i] * uh[i] * kk[i];
                 for (int64_t j = 0; j < V; j++) gv[j] = sc * ruk * dd[j];
                 for (int64_t i = 0; i < K; i++) {
-                    real e = EXP(ww[i] > -CLAMP ? ww[i] : -CLAMP), ki = kk[i], sri = sc * rr[i];
+                    real e = decay_exp(ww[i]), ki = kk[i], sri = sc * rr[i];
                     const real* Spi = Sp + i * V;
                     real* Gi = Gs + i * V;
                     real a_r = 0, a_k = 0, a_w = 0;
