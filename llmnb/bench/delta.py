@@ -1,4 +1,4 @@
-"""`bench_delta`: forward+backward time and peak memory of the chunked (WY/UT-transform) gated delta rule against the reference loop on CPU, and of llmnb's Triton kernels and flash-linear-attention's kernel against the chunked algorithm on a GPU.
+"""`bench_delta`: forward+backward time and peak memory of the compiled and the chunked (WY/UT-transform) gated delta rule against the reference loop on CPU, and of llmnb's Triton kernels and flash-linear-attention's kernel against the chunked algorithm on a GPU.
 
 Docs: https://llmnb.github.io/llmnb/bench.delta.html.md"""
 
@@ -7,15 +7,15 @@ Docs: https://llmnb.github.io/llmnb/bench.delta.html.md"""
 # %% auto #0
 __all__ = ['delta_inputs', 'fwd_bwd', 'peak_bytes', 'time_backends', 'bench_delta_gpu', 'bench_delta']
 
-# %% ../../nbs/961_bench.delta.ipynb #268906be
+# %% ../../nbs/961_bench.delta.ipynb #9595ab2f
 import time
 import torch
 import torch.nn.functional as F
 from .core import machine_info, sync_device, alternating_medians, speedup_ratios
 from ..train.memory import LiveBytes
-from ..kernels.delta import gated_delta_rule, fla_status, BACKENDS
+from ..kernels.delta import gated_delta_rule, fla_status, _delta_lib, BACKENDS
 
-# %% ../../nbs/961_bench.delta.ipynb #da293686
+# %% ../../nbs/961_bench.delta.ipynb #2b65f700
 def delta_inputs(B, T, H, K, V, device="cpu", dtype=torch.float32, seed=0) -> dict:
     "Inputs of a gated_delta_rule call as a Gated DeltaNet layer makes them: unit keys, beta = sigmoid, g = -exp(.) (g, beta in float32)."
     gen = torch.Generator().manual_seed(seed)
@@ -53,7 +53,7 @@ def time_backends(backends: dict, inp: dict, rounds: int, reps: dict, chunk_size
     for n, be in backends.items(): t[n]["peak_mb"] = peak_bytes(be, inp, grad_out, chunk_size) / 2**20
     return t
 
-# %% ../../nbs/961_bench.delta.ipynb #83cad3a2
+# %% ../../nbs/961_bench.delta.ipynb #87e5fb33
 def bench_delta_gpu(device="cuda",                       # where to run (the GPU check's dry run passes "cpu")
                     shape: tuple = (8, 2048, 16, 128, 128), # (batch, T, heads, K, V)
                     rounds: int = 5,                      # alternating timed rounds
@@ -81,20 +81,23 @@ def bench_delta_gpu(device="cuda",                       # where to run (the GPU
               f"rounds of {reps} calls; peak = torch.cuda.max_memory_allocated above the inputs")
     return {"figures": figures, "ratios": ratios, "method": method, "backends": list(backends), "device": str(dev)}
 
-# %% ../../nbs/961_bench.delta.ipynb #d1d35124
+# %% ../../nbs/961_bench.delta.ipynb #249c718e
 def bench_delta(batch: int = 2, T: int = 2048, heads: int = 8, K: int = 64, V: int = 64,   # CPU problem size
                 rounds: int = 5,            # alternating timed rounds
-                reps: int = 3,              # chunked calls averaged per round (the reference runs once per round)
+                reps: int = 3,              # calls of each fast backend averaged per round (the reference runs once per round)
                 chunk_size: int = 64,       # chunk length of the chunked algorithm
                 gpu_shape: tuple = (8, 2048, 16, 128, 128), # (batch, T, heads, K, V) for the GPU comparison
                 config=None, overrides=(),  # accepted for `llmnb bench`'s common options; unused here
                ) -> dict:
-    "Time and peak memory of the chunked gated delta rule vs the reference loop on CPU, and of llmnb's Triton and fla's kernels vs the chunked algorithm on a GPU."
+    "Time and peak memory of the compiled and chunked gated delta rule vs the reference loop on CPU, and of llmnb's Triton and fla's kernels vs the chunked algorithm on a GPU."
     inp = delta_inputs(batch, T, heads, K, V)
-    t = time_backends({"ref": "ref", "chunked": "chunked"}, inp, rounds, {"chunked": reps}, chunk_size)
+    fast = ["chunked"] + (["cpu"] if _delta_lib() is not None else [])    # the compiled kernel where a C compiler exists
+    t = time_backends({"ref": "ref", **{n: n for n in fast}}, inp, rounds, {n: reps for n in fast}, chunk_size)
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = speedup_ratios(t) | {"chunked_peak_memory_vs_ref": t["chunked"]["peak_mb"] / t["ref"]["peak_mb"]}
-    method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} chunked calls per round) after one warm-up call each; "
+    ratios = {k: v for n in fast for k, v in speedup_ratios(t, n).items()}
+    ratios |= {f"{n}_peak_memory_vs_ref": t[n]["peak_mb"] / t["ref"]["peak_mb"] for n in fast}
+    if "cpu" in t: ratios |= speedup_ratios(t, "cpu", "chunked")
+    method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} calls of each other backend per round) after one warm-up call each; "
               f"forward+backward of gated_delta_rule(q, k, v, g, beta) (float32, default scale, no initial state, chunk {chunk_size}) "
               "with a random output cotangent; peak = LiveBytes' peak of live tensors over one call")
     info = machine_info(torch.device("cpu"))

@@ -1,4 +1,4 @@
-"""`bench_ssd`: forward+backward time and peak memory of the chunked SSD scan against the reference loop on CPU, and of the GPU backends against each other.
+"""`bench_ssd`: forward+backward time and peak memory of the compiled and chunked SSD scans against the reference loop on CPU, and of the GPU backends against each other.
 
 Docs: https://llmnb.github.io/llmnb/bench.ssd.html.md"""
 
@@ -7,13 +7,13 @@ Docs: https://llmnb.github.io/llmnb/bench.ssd.html.md"""
 # %% auto #0
 __all__ = ['ssd_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'bench_ssd_gpu', 'bench_ssd']
 
-# %% ../../nbs/960_bench.ssd.ipynb #90a34328
+# %% ../../nbs/960_bench.ssd.ipynb #6e43e96c
 import json, os, time
 import torch
 from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory, device_peak_mb
-from ..kernels.ssd import ssd_scan, _mamba_ssd, triton
+from ..kernels.ssd import ssd_scan, _mamba_ssd, _ssd_lib, triton
 
-# %% ../../nbs/960_bench.ssd.ipynb #4e76e9c3
+# %% ../../nbs/960_bench.ssd.ipynb #6f52dc17
 def ssd_inputs(batch, L, heads, head_dim, groups, N, device="cpu", dtype=torch.float32, seed=0) -> dict:
     "Inputs of a Mamba-2-style ssd_scan call (x, dt, B, C, z in `dtype`; A, D, dt_bias in float32)."
     g = torch.Generator().manual_seed(seed)
@@ -34,7 +34,7 @@ def fwd_bwd(backend: str, inp: dict, grad_out: torch.Tensor, chunk_size: int | N
     sync_device(dev); t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
-# %% ../../nbs/960_bench.ssd.ipynb #8fea0fbb
+# %% ../../nbs/960_bench.ssd.ipynb #c08e2532
 def peak_memory_child(backend: str, shape: tuple, chunk_size: int | None = None):
     "In a fresh process: growth of peak resident memory over one forward+backward at `shape` = (batch, L, heads, head_dim, groups, N); prints JSON."
     torch.manual_seed(0)
@@ -54,7 +54,7 @@ def time_backends(backends: dict, inp: dict, rounds: int, reps: dict, chunk_size
     grad_out = torch.randn(inp["x"].shape, generator=torch.Generator().manual_seed(1)).to(inp["x"])
     return alternating_medians({n: (lambda be=be: fwd_bwd(be, inp, grad_out, chunk_size)) for n, be in backends.items()}, rounds, reps, warmup)
 
-# %% ../../nbs/960_bench.ssd.ipynb #81b1947b
+# %% ../../nbs/960_bench.ssd.ipynb #f6b1d119
 def bench_ssd_gpu(device="cuda",                            # where to run (the GPU check's dry run passes "cpu")
                   shape: tuple = (8, 4096, 32, 64, 1, 128),  # (batch, L, heads, head_dim, groups, N)
                   rounds: int = 5,                           # alternating timed rounds
@@ -79,26 +79,29 @@ def bench_ssd_gpu(device="cuda",                            # where to run (the 
     method = f"; GPU: {tuple(shape)} in bfloat16, median of {rounds} alternating rounds of {reps} calls"
     return {"figures": figures, "ratios": ratios, "method": method, "backends": list(backends), "device": str(dev)}
 
-# %% ../../nbs/960_bench.ssd.ipynb #1f12ce2c
+# %% ../../nbs/960_bench.ssd.ipynb #e37590f4
 def bench_ssd(batch: int = 2, L: int = 2048, heads: int = 8, head_dim: int = 64, N: int = 64, groups: int = 1, # CPU problem size
               chunk_size: int | None = None,  # chunk length of the chunked algorithm (None: its default, 64)
               rounds: int = 5,                # alternating timed rounds
-              reps: int = 3,                  # chunked calls averaged per round (the reference runs once per round)
+              reps: int = 3,                  # calls of each fast backend averaged per round (the reference runs once per round)
               memory: bool = True,            # measure peak memory (a fresh process per backend)
               gpu_shape: tuple = (8, 4096, 32, 64, 1, 128), # (batch, L, heads, head_dim, groups, N) for the GPU comparison
               config=None, overrides=(),      # accepted for `llmnb bench`'s common options; unused here
              ) -> dict:
-    "Time and memory of the chunked SSD scan vs the reference loop on CPU, and of the GPU backends vs each other."
+    "Time and memory of the compiled and chunked SSD scans vs the reference loop on CPU, and of the GPU backends vs each other."
     cpu, shape = torch.device("cpu"), (batch, L, heads, head_dim, groups, N)
     inp = ssd_inputs(*shape)
-    t = time_backends({"ref": "ref", "chunked": "chunked"}, inp, rounds, {"chunked": reps}, chunk_size)
+    fast = ["chunked"] + (["cpu"] if _ssd_lib() is not None else [])    # the compiled kernel where a C compiler exists
+    t = time_backends({"ref": "ref", **{n: n for n in fast}}, inp, rounds, {n: reps for n in fast}, chunk_size)
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = speedup_ratios(t)
-    method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} chunked calls per round) after two warm-up calls each; "
+    ratios = {k: v for n in fast for k, v in speedup_ratios(t, n).items()}
+    if "cpu" in t: ratios |= speedup_ratios(t, "cpu", "chunked")
+    method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} calls of each other backend per round) after two warm-up calls each; "
               "forward+backward of ssd_scan(x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, dt_softplus=True) with a random output cotangent")
     if memory:
-        mem = {n: peak_memory(n, shape, chunk_size) for n in ("ref", "chunked")}
-        method += record_peak_memory(mem, figures, ratios, "chunked", "ref")
+        mem = {n: peak_memory(n, shape, chunk_size) for n in ("ref", *fast)}
+        for n in fast: sentence = record_peak_memory(mem, figures, ratios, n, "ref")
+        method += sentence
     info = machine_info(cpu)
     if torch.cuda.is_available():
         g = bench_ssd_gpu("cuda", gpu_shape, rounds, chunk_size=chunk_size)

@@ -50,13 +50,13 @@ class LMConfig(Config):
     ssd_head_dim: int = 32       # Mamba-2: channels per head (heads = expand * d_model / ssd_head_dim)
     ssd_groups: int = 1          # Mamba-2: groups of heads sharing B and C
     ssd_chunk: int = 64          # Mamba-2: chunk length of the SSD scan
-    ssd_backend: str = "auto"    # Mamba-2: ssd_scan backend (auto | ref | chunked | triton | cuda)
+    ssd_backend: str = "auto"    # Mamba-2: ssd_scan backend (auto | ref | chunked | cpu | triton | cuda)
     fused_loss: bool = True      # training loss by linear_cross_entropy: the (tokens x vocab) logits are never materialized
     wkv_backend: str = "auto"    # RWKV: wkv6 backend (auto | ref | chunked | cpu | triton)
     gdn_head_dim: int = 0        # Gated DeltaNet: K = V per head (0 = d_model / n_heads)
     gdn_conv: int = 4            # Gated DeltaNet: short causal conv width
     gdn_chunk: int = 64          # Gated DeltaNet: chunk length of the chunked gated delta rule
-    delta_backend: str = "auto"  # Gated DeltaNet: gated_delta_rule backend (auto | ref | chunked | triton | cuda)
+    delta_backend: str = "auto"  # Gated DeltaNet: gated_delta_rule backend (auto | ref | chunked | cpu | triton | cuda)
     hf: str = ""                 # train this Hugging Face causal LM (hub name or local directory) instead of an llmnb LM
     hf_init: str = "pretrained"  # with hf: "pretrained" (its weights) | "config" (a fresh model from its config, seeded)
 
