@@ -41,14 +41,12 @@ def causal_conv1d_ref(x: torch.Tensor,            # (batch, dim, L) input
     y = F.conv1d(x, weight[:, None], bias, padding=K - 1, groups=dim)[..., :L]
     return F.silu(y) if activation else y
 
-# %% ../../nbs/18_kernels.conv.ipynb #7b4e93c5
+# %% ../../nbs/18_kernels.conv.ipynb #6935cec5
 CONV_C = r"""
-/* real, FN, EXP, LOG1P, CLAMP and OpenMP come from kernels.native.REAL_PRELUDE */
+/* real, FN, EXP, CLAMP, decay_exp, the views and OpenMP come from kernels.native.REAL_PRELUDE */
 #define VB 16                  /* channels per block: the lanes of the vector loops */
 #define KMAX 64                /* the widest filter */
 
-/* A (batch, channel, time) tensor: its data and element strides. */
-typedef struct { real* p; int64_t sb, sd, st; } FN(view);
 
 /* Per-thread scratch, in elements. */
 int64_t FN(conv_work)(int64_t L, int64_t K) { return (3 * L + K) * VB; }

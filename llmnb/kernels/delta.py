@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend, recurrent_tiles   # None without triton; imported on first use
-from .native import load_real_kernel, native_error, ptr, i64, view4
+from .native import load_real_kernel, native_error, ptr, i64, time_major_view4
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'DELTA_C', 'gated_delta_rule_ref', 'fla_status', 'gated_delta_rule']
@@ -267,28 +267,16 @@ def _fla_call(q, k, v, g, beta, scale, S0):
     return chunk_gated_delta_rule(q_, k_, v_, g.float().contiguous(), b_, scale=scale,
                                   initial_state=S0.float().contiguous(), output_final_state=True)
 
-# %% ../../nbs/16_kernels.delta.ipynb #7e009e96
+# %% ../../nbs/16_kernels.delta.ipynb #1a77a703
 DELTA_C = r"""
-/* real, FN, EXP, LOG1P, CLAMP, decay_exp and OpenMP come from kernels.native.REAL_PRELUDE */
+/* real, FN, EXP, CLAMP, decay_exp, the views and OpenMP come from kernels.native.REAL_PRELUDE */
 #define TL 64                  /* time steps per tile of the backward */
 
-/* A (batch, head, time, channel) tensor: its data and element strides. */
-typedef struct { real* p; int64_t sb, sh, st, sc; } FN(view4);
 
 /* Per-thread scratch, in elements: the state S is K rows of V. */
 int64_t FN(delta_work)(int64_t T, int64_t K, int64_t V) { return ((T + TL - 1) / TL + TL + 3) * K * V + 8 * (K + V); }
 
-static void FN(get)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, real* dst) {
-    const real* p = x.p + b * x.sb + h * x.sh + t * x.st;
-    for (int64_t c = 0; c < n; c++) dst[c] = p[c * x.sc];
-}
 
-static void FN(put)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, const real* src) {
-    real* p = x.p + b * x.sb + h * x.sh + t * x.st;
-    for (int64_t c = 0; c < n; c++) p[c * x.sc] = src[c];
-}
-
-static real FN(at)(FN(view4) x, int64_t b, int64_t h, int64_t t) { return x.p[b * x.sb + h * x.sh + t * x.st]; }
 
 /* One step in place: S <- a S; u = S^T k; delta = v - u; S <- S + beta k delta^T (delta is left in dl). */
 static void FN(advance)(int64_t K, int64_t V, real a, real be, const real* kk, const real* vv, real* dl, real* S) {
@@ -427,10 +415,6 @@ def _delta_lib():
     "The compiled CPU gated delta rule (float32 and float64), or None when no C compiler can build it."
     return load_real_kernel("gated_delta", DELTA_C, returns_int64=("delta_work",))
 
-def _heads_view(t: torch.Tensor):
-    "A (B, T, H, c) tensor as the kernel's (batch, head, time, channel) `View4`, read in place."
-    return view4(t.transpose(1, 2))
-
 class _CpuDelta(torch.autograd.Function):
     "The compiled CPU gated delta rule: (q, k, v, g, beta, S0 or None, scale) -> (o, S_T); any strides."
     @staticmethod
@@ -442,8 +426,8 @@ class _CpuDelta(torch.autograd.Function):
         ctx.scale = scale
         if q.is_meta: return o, ST                        # shapes only (the memory estimator traces on `meta`)
         work = q.new_empty(nt * getattr(lib, f"delta_work_{sfx}")(*i64(T, K, V)))
-        getattr(lib, f"delta_fwd_{sfx}")(*i64(B, H, T, K, V), _heads_view(q), _heads_view(k), _heads_view(v), _heads_view(g[..., None]),
-                                         _heads_view(beta[..., None]), ctypes.c_double(scale), ptr(S0), _heads_view(o), ptr(ST), ctypes.c_int(nt), ptr(work))
+        getattr(lib, f"delta_fwd_{sfx}")(*i64(B, H, T, K, V), time_major_view4(q), time_major_view4(k), time_major_view4(v), time_major_view4(g[..., None]),
+                                         time_major_view4(beta[..., None]), ctypes.c_double(scale), ptr(S0), time_major_view4(o), ptr(ST), ctypes.c_int(nt), ptr(work))
         return o, ST
     @staticmethod
     def backward(ctx, do, dST):
@@ -456,9 +440,9 @@ class _CpuDelta(torch.autograd.Function):
         do = do if do is not None else torch.zeros_like(v)
         dST = dST.contiguous() if dST is not None else None
         work = q.new_empty(nt * getattr(lib, f"delta_work_{sfx}")(*i64(T, K, V)))
-        getattr(lib, f"delta_bwd_{sfx}")(*i64(B, H, T, K, V), _heads_view(q), _heads_view(k), _heads_view(v), _heads_view(g[..., None]),
-                                         _heads_view(beta[..., None]), ctypes.c_double(ctx.scale), ptr(S0), _heads_view(do), ptr(dST),
-                                         _heads_view(dq), _heads_view(dk), _heads_view(dv), _heads_view(dg[..., None]), _heads_view(db[..., None]),
+        getattr(lib, f"delta_bwd_{sfx}")(*i64(B, H, T, K, V), time_major_view4(q), time_major_view4(k), time_major_view4(v), time_major_view4(g[..., None]),
+                                         time_major_view4(beta[..., None]), ctypes.c_double(ctx.scale), ptr(S0), time_major_view4(do), ptr(dST),
+                                         time_major_view4(dq), time_major_view4(dk), time_major_view4(dv), time_major_view4(dg[..., None]), time_major_view4(db[..., None]),
                                          ptr(dS0), ctypes.c_int(nt), ptr(work))
         return dq, dk, dv, dg, db, dS0, None
 

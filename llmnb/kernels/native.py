@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['FLAG_SETS', 'REAL_PRELUDE', 'REAL_VARIANTS', 'cache_dir', 'find_compiler', 'library_path', 'load_c',
-           'load_real_kernel', 'native_error', 'ptr', 'i64', 'View3', 'view3', 'View4', 'view4']
+           'load_real_kernel', 'native_error', 'ptr', 'i64', 'View3', 'view3', 'View4', 'view4', 'time_major_view4']
 
 # %% ../../nbs/17_kernels.native.ipynb #20663c34
 FLAG_SETS = (["-O3", "-ffast-math", "-march=native", "-fopenmp"],   # tried in order until one compiles
@@ -132,6 +132,21 @@ typedef float real;
 #endif
 /* A decay exp(x) for a log-decay x <= 0: exactly 0 below -CLAMP (and for x = -inf), so its gradients vanish there too. */
 static inline real decay_exp(real x) { real xc = x > -CLAMP ? x : -CLAMP; return x > -CLAMP ? EXP(xc) : (real)0; }
+
+/* Tensors as the kernels take them (`view3` / `view4` on the Python side): data and element strides, any layout. */
+typedef struct { real* p; int64_t sb, sd, st; } FN(view);            /* (batch, channel, time) */
+typedef struct { real* p; int64_t sb, sh, st, sc; } FN(view4);       /* (batch, head, time, channel) */
+
+/* Copy n channels of step t of (b, h) out of / into a view4; read one element of a (b, h, t) view4 (channel size 1). */
+static inline void FN(get)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, real* dst) {
+    const real* p = x.p + b * x.sb + h * x.sh + t * x.st;
+    for (int64_t c = 0; c < n; c++) dst[c] = p[c * x.sc];
+}
+static inline void FN(put)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, const real* src) {
+    real* p = x.p + b * x.sb + h * x.sh + t * x.st;
+    for (int64_t c = 0; c < n; c++) p[c * x.sc] = src[c];
+}
+static inline real FN(at)(FN(view4) x, int64_t b, int64_t h, int64_t t) { return x.p[b * x.sb + h * x.sh + t * x.st]; }
 """
 REAL_VARIANTS = {"f32": [], "f64": ["-DUSE_DOUBLE"]}
 
@@ -173,3 +188,7 @@ class View4(ctypes.Structure):
 def view4(t: torch.Tensor | None) -> View4:
     "`t` (batch, head, time, channel) as a `View4`; None gives a NULL view."
     return View4(None, 0, 0, 0, 0) if t is None else View4(t.data_ptr(), *t.stride())
+
+def time_major_view4(t: torch.Tensor | None) -> View4:
+    "`t` (batch, time, head, channel), the layout of Mamba-2 and flash-linear-attention, as a (batch, head, time, channel) `View4`."
+    return view4(None if t is None else t.transpose(1, 2))

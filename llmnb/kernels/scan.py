@@ -335,14 +335,12 @@ class _TritonScan(torch.autograd.Function):
                                     D, L, N, H, G, n_ck, n_db, BLOCK_D=BD, BLOCK_N=BN, BLOCK_L=BL, CK=CK)
         return du, ddt, dA.sum(0), dB.view(b, G, n_db // G, N, L).sum(2), dC.view(b, G, n_db // G, N, L).sum(2)
 
-# %% ../../nbs/11_kernels.scan.ipynb #53fd2ebb
+# %% ../../nbs/11_kernels.scan.ipynb #6145cd29
 SCAN_C = r"""
-/* real, FN, EXP, LOG1P, CLAMP and OpenMP come from kernels.native.REAL_PRELUDE */
+/* real, FN, EXP, CLAMP, decay_exp, the views and OpenMP come from kernels.native.REAL_PRELUDE */
 #define VB 16                  /* channels per block: the lanes of the vector loops */
 #define TL 64                  /* time steps per tile */
 
-/* A (batch, channel, time) tensor: its data and element strides. */
-typedef struct { real* p; int64_t sb, sd, st; } FN(view);
 
 static int64_t FN(min)(int64_t a, int64_t b) { return a < b ? a : b; }
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
-from .native import load_real_kernel, native_error, ptr, i64, view4
+from .native import load_real_kernel, native_error, ptr, i64, time_major_view4
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'SSD_C', 'ssd_scan_ref', 'ssd_scan', 'ssd_state_update']
@@ -288,28 +288,16 @@ class _TritonSSD(torch.autograd.Function):
         dB, dC = (t.view(b, L, G, H // G, N).sum(3) for t in (dB, dC))       # heads of a group share B and C
         return dx, ddt, dA.sum(0), dB, dC, (dh0 if ctx.has_h0 else None), None
 
-# %% ../../nbs/15_kernels.ssd.ipynb #36d38ae5
+# %% ../../nbs/15_kernels.ssd.ipynb #00033d56
 SSD_C = r"""
-/* real, FN, EXP, LOG1P, CLAMP and OpenMP come from kernels.native.REAL_PRELUDE */
+/* real, FN, EXP, CLAMP, decay_exp, the views and OpenMP come from kernels.native.REAL_PRELUDE */
 #define TL 64                  /* time steps per tile of the backward */
 
-/* A (batch, head, time, channel) tensor: its data and element strides. */
-typedef struct { real* p; int64_t sb, sh, st, sc; } FN(view4);
 
 /* Per-thread scratch, in elements: the state is kept as N rows of P (row n holds S[:, n]). */
 int64_t FN(ssd_work)(int64_t L, int64_t P, int64_t N) { return ((L + TL - 1) / TL + TL + 3) * N * P + 6 * (N + P); }
 
-static void FN(get)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, real* dst) {
-    const real* p = x.p + b * x.sb + h * x.sh + t * x.st;
-    for (int64_t c = 0; c < n; c++) dst[c] = p[c * x.sc];
-}
 
-static void FN(put)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, const real* src) {
-    real* p = x.p + b * x.sb + h * x.sh + t * x.st;
-    for (int64_t c = 0; c < n; c++) p[c * x.sc] = src[c];
-}
-
-static real FN(at)(FN(view4) x, int64_t b, int64_t h, int64_t t) { return x.p[b * x.sb + h * x.sh + t * x.st]; }
 
 /* One step: S = a S + d x B^T, with S stored [n][p]. */
 static void FN(advance)(int64_t P, int64_t N, real a, real d, const real* xx, const real* BB, real* S) {
@@ -435,14 +423,10 @@ void FN(ssd_bwd)(int64_t nb, int64_t L, int64_t H, int64_t P, int64_t G, int64_t
 }
 """
 
-# %% ../../nbs/15_kernels.ssd.ipynb #6cbb9b86
+# %% ../../nbs/15_kernels.ssd.ipynb #434c7267
 def _ssd_lib():
     "The compiled CPU SSD (float32 and float64), or None when no C compiler can build it."
     return load_real_kernel("ssd", SSD_C, returns_int64=("ssd_work",))
-
-def _heads_view(t: torch.Tensor):
-    "A (batch, L, heads, c) tensor as the kernel's (batch, head, time, channel) `View4`, read in place."
-    return view4(t.transpose(1, 2))
 
 class _CpuSSD(torch.autograd.Function):
     "The compiled CPU SSD on prepared inputs: (x, Δ, A, B, C, h0 or None) -> (y, final state); any strides."
@@ -455,8 +439,8 @@ class _CpuSSD(torch.autograd.Function):
         if x.is_meta: return y, last                      # shapes only (the memory estimator traces on `meta`)
         finite_A = A.clamp(min=torch.finfo(A.dtype).min)  # A = -inf: exp(d A) is 0 for d > 0 and 1 for d = 0, as in the reference
         work = x.new_empty(nt * getattr(lib, f"ssd_work_{sfx}")(*i64(L, P, N)))
-        getattr(lib, f"ssd_fwd_{sfx}")(*i64(b, L, H, P, G, N), _heads_view(x), _heads_view(d[..., None]), ptr(finite_A),
-                                       _heads_view(B), _heads_view(C), ptr(h0), _heads_view(y), ptr(last), ctypes.c_int(nt), ptr(work))
+        getattr(lib, f"ssd_fwd_{sfx}")(*i64(b, L, H, P, G, N), time_major_view4(x), time_major_view4(d[..., None]), ptr(finite_A),
+                                       time_major_view4(B), time_major_view4(C), ptr(h0), time_major_view4(y), ptr(last), ctypes.c_int(nt), ptr(work))
         return y, last
 
     @staticmethod
@@ -473,9 +457,9 @@ class _CpuSSD(torch.autograd.Function):
         dy = dy if dy is not None else torch.zeros_like(x)
         dlast = dlast.contiguous() if dlast is not None else None
         work = x.new_empty(nt * getattr(lib, f"ssd_work_{sfx}")(*i64(L, P, N)))
-        getattr(lib, f"ssd_bwd_{sfx}")(*i64(b, L, H, P, G, N), _heads_view(x), _heads_view(d[..., None]), ptr(finite_A), ptr(slope),
-                                       _heads_view(B), _heads_view(C), ptr(h0), _heads_view(dy), ptr(dlast), _heads_view(dx),
-                                       _heads_view(dd[..., None]), ptr(dA), ptr(dBp), ptr(dCp), ptr(dh0), ctypes.c_int(nt), ptr(work))
+        getattr(lib, f"ssd_bwd_{sfx}")(*i64(b, L, H, P, G, N), time_major_view4(x), time_major_view4(d[..., None]), ptr(finite_A), ptr(slope),
+                                       time_major_view4(B), time_major_view4(C), ptr(h0), time_major_view4(dy), ptr(dlast), time_major_view4(dx),
+                                       time_major_view4(dd[..., None]), ptr(dA), ptr(dBp), ptr(dCp), ptr(dh0), ctypes.c_int(nt), ptr(work))
         return dx, dd, dA.sum(0).masked_fill(inf, 0.0), dBp.sum(0), dCp.sum(0), dh0
 
 # %% ../../nbs/15_kernels.ssd.ipynb #e5774c6f

@@ -207,26 +207,15 @@ class _TritonWKV6(torch.autograd.Function):
                                       T, H, K, V, n_ck, B * H, ctx.scale, BK=BK, BV=BV, CK=CK)
         return dr.sum(0), dk.sum(0), dv, dw.sum(0), du.sum((0, 1)), dh0, None
 
-# %% ../../nbs/12_kernels.wkv.ipynb #71360d6c
+# %% ../../nbs/12_kernels.wkv.ipynb #182a463b
 WKV_C = r"""
-/* real, FN, EXP, LOG1P, CLAMP and OpenMP come from kernels.native.REAL_PRELUDE */
+/* real, FN, EXP, CLAMP, decay_exp, the views and OpenMP come from kernels.native.REAL_PRELUDE */
 #define TL 64                  /* time steps per tile of the backward */
 
-/* A (batch, head, time, channel) tensor: its data and element strides. */
-typedef struct { real* p; int64_t sb, sh, st, sc; } FN(view4);
 
 /* Per-thread scratch, in elements. */
 int64_t FN(wkv_work)(int64_t T, int64_t K, int64_t V) { return ((T + TL - 1) / TL + TL + 2) * K * V + 8 * (K + V); }
 
-static void FN(get)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, real* dst) {
-    const real* p = x.p + b * x.sb + h * x.sh + t * x.st;
-    for (int64_t c = 0; c < n; c++) dst[c] = p[c * x.sc];
-}
-
-static void FN(put)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t n, const real* src) {
-    real* p = x.p + b * x.sb + h * x.sh + t * x.st;
-    for (int64_t c = 0; c < n; c++) p[c * x.sc] = src[c];
-}
 
 /* One step of the state: S = diag(exp(w)) S + k v^T (S is K x V, row-major). */
 static void FN(advance)(int64_t K, int64_t V, const real* kk, const real* vv, const real* ww, real* S) {
