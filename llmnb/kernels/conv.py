@@ -10,7 +10,7 @@ import ctypes
 import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
-from .native import load_real_kernel, native_error, ptr, i64, view3
+from .native import load_real_kernel, run_real_kernel, native_error, ptr, i64, view3
 
 # %% auto #0
 __all__ = ['BACKENDS', 'ACTIVATIONS', 'MAX_WIDTH', 'CONV_C', 'causal_conv1d_ref', 'causal_conv1d']
@@ -41,33 +41,14 @@ def causal_conv1d_ref(x: torch.Tensor,            # (batch, dim, L) input
     y = F.conv1d(x, weight[:, None], bias, padding=K - 1, groups=dim)[..., :L]
     return F.silu(y) if activation else y
 
-# %% ../../nbs/18_kernels.conv.ipynb #6935cec5
+# %% ../../nbs/18_kernels.conv.ipynb #ef56e5bd
 CONV_C = r"""
-/* real, FN, EXP, CLAMP, decay_exp, the views and OpenMP come from kernels.native.REAL_PRELUDE */
-#define VB 16                  /* channels per block: the lanes of the vector loops */
+/* real, FN, EXP, CLAMP, decay_exp, the views, VB with load_lanes / store_lanes, and OpenMP come from kernels.native.REAL_PRELUDE */
 #define KMAX 64                /* the widest filter */
 
 
 /* Per-thread scratch, in elements. */
 int64_t FN(conv_work)(int64_t L, int64_t K) { return (3 * L + K) * VB; }
-
-/* Copy L steps of nl channels (from d0 of batch b) into a [t][lane] buffer; zeros in the other lanes. */
-static void FN(load)(FN(view) v, int64_t b, int64_t d0, int64_t L, int64_t nl, real* buf) {
-    for (int64_t i = 0; i < L * VB; i++) buf[i] = 0;
-    const real* base = v.p + b * v.sb + d0 * v.sd;
-    if (v.sd == 1)                                   /* channels-last: each step's lanes are contiguous */
-        for (int64_t t = 0; t < L; t++) for (int64_t dl = 0; dl < nl; dl++) buf[t * VB + dl] = base[t * v.st + dl];
-    else
-        for (int64_t dl = 0; dl < nl; dl++) for (int64_t t = 0; t < L; t++) buf[t * VB + dl] = base[dl * v.sd + t * v.st];
-}
-
-static void FN(store)(FN(view) v, int64_t b, int64_t d0, int64_t L, int64_t nl, const real* buf) {
-    real* base = v.p + b * v.sb + d0 * v.sd;
-    if (v.sd == 1)
-        for (int64_t t = 0; t < L; t++) for (int64_t dl = 0; dl < nl; dl++) base[t * v.st + dl] = buf[t * VB + dl];
-    else
-        for (int64_t dl = 0; dl < nl; dl++) for (int64_t t = 0; t < L; t++) base[dl * v.sd + t * v.st] = buf[t * VB + dl];
-}
 
 /* One block's filter taps [k][lane] and bias. */
 static void FN(setup)(int64_t K, int64_t d0, int64_t nl, const real* w, const real* bias, real* Wb, real* bb) {
@@ -104,13 +85,13 @@ void FN(conv_fwd)(int64_t nb, int64_t dim, int64_t L, int64_t K, FN(view) x, con
         real Wb[VB * KMAX], bb[VB];
         FN(setup)(K, d0, nl, w, bias, Wb, bb);
         for (int64_t i = 0; i < (K - 1) * VB; i++) X[i] = 0;
-        FN(load)(x, b, d0, L, nl, X + (K - 1) * VB);
+        FN(load_lanes)(x, b, d0, 0, L, nl, X + (K - 1) * VB);
         FN(preact)(L, K, X, Wb, bb, P);
         if (silu) {
             #pragma omp simd
             for (int64_t i = 0; i < L * VB; i++) P[i] = P[i] / ((real)1 + EXP(-(P[i] < -CLAMP ? -CLAMP : P[i])));
         }
-        FN(store)(out, b, d0, L, nl, P);
+        FN(store_lanes)(out, b, d0, 0, L, nl, P);
     }
 }
 
@@ -127,13 +108,13 @@ void FN(conv_bwd)(int64_t nb, int64_t dim, int64_t L, int64_t K, FN(view) x, con
         real Wb[VB * KMAX], bb[VB], dWb[VB * KMAX], dbb[VB];
         FN(setup)(K, d0, nl, w, bias, Wb, bb);
         for (int64_t i = 0; i < (K - 1) * VB; i++) X[i] = 0;
-        FN(load)(x, b, d0, L, nl, X + (K - 1) * VB);
+        FN(load_lanes)(x, b, d0, 0, L, nl, X + (K - 1) * VB);
         FN(preact)(L, K, X, Wb, bb, Gp);
         real* G = Gp;
         real* DO = Gp + L * VB;
         for (int64_t i = 0; i < K * VB; i++) dWb[i] = 0;
         for (int64_t dl = 0; dl < VB; dl++) dbb[dl] = 0;
-        FN(load)(dout, b, d0, L, nl, DO);
+        FN(load_lanes)(dout, b, d0, 0, L, nl, DO);
         for (int64_t t = 0; t < L; t++) {
             #pragma omp simd
             for (int64_t dl = 0; dl < VB; dl++) {
@@ -159,7 +140,7 @@ void FN(conv_bwd)(int64_t nb, int64_t dim, int64_t L, int64_t K, FN(view) x, con
             }
             for (int64_t dl = 0; dl < VB; dl++) DX[s * VB + dl] = acc[dl];
         }
-        FN(store)(dx, b, d0, L, nl, DX);
+        FN(store_lanes)(dx, b, d0, 0, L, nl, DX);
         for (int64_t dl = 0; dl < nl; dl++) {
             for (int64_t k = 0; k < K; k++) dw[(b * dim + d0 + dl) * K + k] = dWb[k * VB + dl];
             db[b * dim + d0 + dl] = dbb[dl];
@@ -181,27 +162,21 @@ class _CpuConv(torch.autograd.Function):
     "The compiled causal depthwise convolution with optional SiLU; weight (dim, K) contiguous."
     @staticmethod
     def forward(ctx, x, weight, bias, silu):
-        lib = _conv_lib(); sfx = "f64" if x.dtype == torch.float64 else "f32"
-        b, dim, L = x.shape; K = weight.shape[1]; nt = torch.get_num_threads()
+        b, dim, L = x.shape; K = weight.shape[1]
         out = _out_like(x)
         ctx.save_for_backward(x, weight, bias)
         ctx.silu = silu
-        if x.is_meta: return out                          # shapes only (the memory estimator traces on `meta`)
-        work = x.new_empty(nt * getattr(lib, f"conv_work_{sfx}")(*i64(L, K)))
-        getattr(lib, f"conv_fwd_{sfx}")(*i64(b, dim, L, K), view3(x), ptr(weight), ptr(bias), ctypes.c_int(silu),
-                                        view3(out), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_conv_lib(), "conv_fwd", x, ("conv_work", L, K), *i64(b, dim, L, K), view3(x), ptr(weight), ptr(bias),
+                        ctypes.c_int(silu), view3(out))
         return out
 
     @staticmethod
     def backward(ctx, dout):
         x, weight, bias = ctx.saved_tensors
-        lib = _conv_lib(); sfx = "f64" if x.dtype == torch.float64 else "f32"
-        b, dim, L = x.shape; K = weight.shape[1]; nt = torch.get_num_threads()
+        b, dim, L = x.shape; K = weight.shape[1]
         dx, dw, db = _out_like(x), x.new_empty(b, dim, K), x.new_empty(b, dim)
-        work = x.new_empty(nt * getattr(lib, f"conv_work_{sfx}")(*i64(L, K)))
-        if x.is_meta: return dx, dw.sum(0), db.sum(0) if bias is not None else None, None
-        getattr(lib, f"conv_bwd_{sfx}")(*i64(b, dim, L, K), view3(x), ptr(weight), ptr(bias), ctypes.c_int(ctx.silu),
-                                        view3(dout), view3(dx), ptr(dw), ptr(db), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_conv_lib(), "conv_bwd", x, ("conv_work", L, K), *i64(b, dim, L, K), view3(x), ptr(weight), ptr(bias),
+                        ctypes.c_int(ctx.silu), view3(dout), view3(dx), ptr(dw), ptr(db))
         return dx, dw.sum(0), db.sum(0) if bias is not None else None, None
 
 # %% ../../nbs/18_kernels.conv.ipynb #5535071b

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend, recurrent_tiles   # None without triton; imported on first use
-from .native import load_real_kernel, native_error, ptr, i64, time_major_view4
+from .native import load_real_kernel, run_real_kernel, native_error, ptr, i64, time_major_view4
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'DELTA_C', 'gated_delta_rule_ref', 'fla_status', 'gated_delta_rule']
@@ -419,31 +419,29 @@ class _CpuDelta(torch.autograd.Function):
     "The compiled CPU gated delta rule: (q, k, v, g, beta, S0 or None, scale) -> (o, S_T); any strides."
     @staticmethod
     def forward(ctx, q, k, v, g, beta, S0, scale):
-        lib = _delta_lib(); sfx = "f64" if q.dtype == torch.float64 else "f32"
-        B, T, H, K = q.shape; V = v.shape[-1]; nt = torch.get_num_threads()
+        B, T, H, K = q.shape; V = v.shape[-1]
         o, ST = q.new_empty(B, T, H, V), q.new_empty(B, H, K, V)
         ctx.save_for_backward(q, k, v, g, beta, S0)
         ctx.scale = scale
-        if q.is_meta: return o, ST                        # shapes only (the memory estimator traces on `meta`)
-        work = q.new_empty(nt * getattr(lib, f"delta_work_{sfx}")(*i64(T, K, V)))
-        getattr(lib, f"delta_fwd_{sfx}")(*i64(B, H, T, K, V), time_major_view4(q), time_major_view4(k), time_major_view4(v), time_major_view4(g[..., None]),
-                                         time_major_view4(beta[..., None]), ctypes.c_double(scale), ptr(S0), time_major_view4(o), ptr(ST), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_delta_lib(), "delta_fwd", q, ("delta_work", T, K, V), *i64(B, H, T, K, V),
+                        time_major_view4(q), time_major_view4(k), time_major_view4(v), time_major_view4(g[..., None]),
+                        time_major_view4(beta[..., None]), ctypes.c_double(scale), ptr(S0), time_major_view4(o), ptr(ST))
         return o, ST
+
     @staticmethod
     def backward(ctx, do, dST):
         q, k, v, g, beta, S0 = ctx.saved_tensors
-        lib = _delta_lib(); sfx = "f64" if q.dtype == torch.float64 else "f32"
-        B, T, H, K = q.shape; V = v.shape[-1]; nt = torch.get_num_threads()
-        dq, dk, dv, dg, db = q.new_empty(B, T, H, K), q.new_empty(B, T, H, K), q.new_empty(B, T, H, V), q.new_empty(B, T, H), q.new_empty(B, T, H)
+        B, T, H, K = q.shape; V = v.shape[-1]
+        dq, dk, dv = q.new_empty(B, T, H, K), q.new_empty(B, T, H, K), q.new_empty(B, T, H, V)
+        dg, db = q.new_empty(B, T, H), q.new_empty(B, T, H)
         dS0 = q.new_empty(B, H, K, V) if S0 is not None else None
-        if q.is_meta: return dq, dk, dv, dg, db, dS0, None
         do = do if do is not None else torch.zeros_like(v)
         dST = dST.contiguous() if dST is not None else None
-        work = q.new_empty(nt * getattr(lib, f"delta_work_{sfx}")(*i64(T, K, V)))
-        getattr(lib, f"delta_bwd_{sfx}")(*i64(B, H, T, K, V), time_major_view4(q), time_major_view4(k), time_major_view4(v), time_major_view4(g[..., None]),
-                                         time_major_view4(beta[..., None]), ctypes.c_double(ctx.scale), ptr(S0), time_major_view4(do), ptr(dST),
-                                         time_major_view4(dq), time_major_view4(dk), time_major_view4(dv), time_major_view4(dg[..., None]), time_major_view4(db[..., None]),
-                                         ptr(dS0), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_delta_lib(), "delta_bwd", q, ("delta_work", T, K, V), *i64(B, H, T, K, V),
+                        time_major_view4(q), time_major_view4(k), time_major_view4(v), time_major_view4(g[..., None]),
+                        time_major_view4(beta[..., None]), ctypes.c_double(ctx.scale), ptr(S0), time_major_view4(do), ptr(dST),
+                        time_major_view4(dq), time_major_view4(dk), time_major_view4(dv), time_major_view4(dg[..., None]),
+                        time_major_view4(db[..., None]), ptr(dS0))
         return dq, dk, dv, dg, db, dS0, None
 
 # %% ../../nbs/16_kernels.delta.ipynb #2057a0ee

@@ -12,7 +12,8 @@ import torch
 
 # %% auto #0
 __all__ = ['FLAG_SETS', 'REAL_PRELUDE', 'REAL_VARIANTS', 'cache_dir', 'find_compiler', 'library_path', 'load_c',
-           'load_real_kernel', 'native_error', 'ptr', 'i64', 'View3', 'view3', 'View4', 'view4', 'time_major_view4']
+           'load_real_kernel', 'run_real_kernel', 'native_error', 'ptr', 'i64', 'View3', 'view3', 'View4', 'view4',
+           'time_major_view4']
 
 # %% ../../nbs/17_kernels.native.ipynb #20663c34
 FLAG_SETS = (["-O3", "-ffast-math", "-march=native", "-fopenmp"],   # tried in order until one compiles
@@ -147,6 +148,26 @@ static inline void FN(put)(FN(view4) x, int64_t b, int64_t h, int64_t t, int64_t
     for (int64_t c = 0; c < n; c++) p[c * x.sc] = src[c];
 }
 static inline real FN(at)(FN(view4) x, int64_t b, int64_t h, int64_t t) { return x.p[b * x.sb + h * x.sh + t * x.st]; }
+
+/* Channel-blocked kernels work on VB channels at once: a [time][lane] buffer holds steps t0 .. t0 + tn - 1 of nl channel
+   rows (from channel d0 of batch b), lanes >= nl are 0 (a NULL view loads as zeros). */
+#define VB 16                  /* channels per block: the lanes of the vector loops */
+static inline void FN(load_lanes)(FN(view) v, int64_t b, int64_t d0, int64_t t0, int64_t tn, int64_t nl, real* buf) {
+    for (int64_t i = 0; i < tn * VB; i++) buf[i] = 0;
+    if (!v.p) return;
+    const real* base = v.p + b * v.sb + d0 * v.sd + t0 * v.st;
+    if (v.sd == 1)             /* channels-last: a step's lanes are contiguous */
+        for (int64_t t = 0; t < tn; t++) for (int64_t dl = 0; dl < nl; dl++) buf[t * VB + dl] = base[t * v.st + dl];
+    else
+        for (int64_t dl = 0; dl < nl; dl++) for (int64_t t = 0; t < tn; t++) buf[t * VB + dl] = base[dl * v.sd + t * v.st];
+}
+static inline void FN(store_lanes)(FN(view) v, int64_t b, int64_t d0, int64_t t0, int64_t tn, int64_t nl, const real* buf) {
+    real* base = v.p + b * v.sb + d0 * v.sd + t0 * v.st;
+    if (v.sd == 1)
+        for (int64_t t = 0; t < tn; t++) for (int64_t dl = 0; dl < nl; dl++) base[t * v.st + dl] = buf[t * VB + dl];
+    else
+        for (int64_t dl = 0; dl < nl; dl++) for (int64_t t = 0; t < tn; t++) base[dl * v.sd + t * v.st] = buf[t * VB + dl];
+}
 """
 REAL_VARIANTS = {"f32": [], "f64": ["-DUSE_DOUBLE"]}
 
@@ -155,11 +176,25 @@ def load_real_kernel(name: str,              # the kernel's name
                      returns_int64=(),       # functions (without suffix) that return int64_t
                     ) -> ctypes.CDLL | None:
     "`load_c` of `REAL_PRELUDE` + `source`, compiled as float32 (`name_f32`) and float64 (`name_f64`) functions."
+    if name in _loaded: return _loaded[name]                  # every kernel call asks: answer without building the source again
     lib = load_c(name, REAL_PRELUDE + source, REAL_VARIANTS)
     if lib is not None:
         for fn in returns_int64:
             for sfx in REAL_VARIANTS: getattr(lib, f"{fn}_{sfx}").restype = ctypes.c_int64
     return lib
+
+def run_real_kernel(lib: ctypes.CDLL,         # a `load_real_kernel` library
+                    fn: str,                  # the function, without its precision suffix
+                    like: torch.Tensor,       # a tensor of the call: its dtype picks the variant; on `meta` nothing runs
+                    work: tuple,              # (its scratch-size function, that function's arguments): elements per thread
+                    *args):                   # the function's arguments before the trailing (threads, scratch)
+    "Call a kernel with `torch.get_num_threads()` threads and per-thread scratch; a no-op on `meta` tensors (shapes only)."
+    if like.is_meta: return                   # the memory estimator traces models on `meta`
+    sfx = "f64" if like.dtype == torch.float64 else "f32"
+    threads = torch.get_num_threads()
+    size_fn, *size_args = work
+    scratch = like.new_empty(threads * getattr(lib, f"{size_fn}_{sfx}")(*i64(*size_args)))
+    getattr(lib, f"{fn}_{sfx}")(*args, ctypes.c_int(threads), ptr(scratch))
 
 def native_error(name: str) -> str | None:
     "Why `load_c(name, ...)` returned None (None if it loaded or was never asked)."

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
-from .native import load_real_kernel, native_error, ptr, i64, view3
+from .native import load_real_kernel, run_real_kernel, native_error, ptr, i64, view3
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'GROUP_ELEMS', 'SCAN_C', 'selective_scan_ref', 'selective_scan', 'selective_state_update']
@@ -335,10 +335,9 @@ class _TritonScan(torch.autograd.Function):
                                     D, L, N, H, G, n_ck, n_db, BLOCK_D=BD, BLOCK_N=BN, BLOCK_L=BL, CK=CK)
         return du, ddt, dA.sum(0), dB.view(b, G, n_db // G, N, L).sum(2), dC.view(b, G, n_db // G, N, L).sum(2)
 
-# %% ../../nbs/11_kernels.scan.ipynb #6145cd29
+# %% ../../nbs/11_kernels.scan.ipynb #e9b7283d
 SCAN_C = r"""
-/* real, FN, EXP, CLAMP, decay_exp, the views and OpenMP come from kernels.native.REAL_PRELUDE */
-#define VB 16                  /* channels per block: the lanes of the vector loops */
+/* real, FN, EXP, CLAMP, decay_exp, the views, VB with load_lanes / store_lanes, and OpenMP come from kernels.native.REAL_PRELUDE */
 #define TL 64                  /* time steps per tile */
 
 
@@ -347,25 +346,6 @@ static int64_t FN(min)(int64_t a, int64_t b) { return a < b ? a : b; }
 /* Per-thread scratch sizes, in elements, for a forward and a backward call. */
 int64_t FN(scan_work_fwd)(int64_t L, int64_t N) { return 2 * N * VB + 5 * TL * VB; }
 int64_t FN(scan_work_bwd)(int64_t L, int64_t N) { return ((L + TL - 1) / TL + 2 * TL + 6) * N * VB + 11 * TL * VB; }
-
-/* Copy tn steps from t0 of nl channel rows (starting at channel d0 of batch b) into a [tt][lane] tile; zeros elsewhere. */
-static void FN(load)(FN(view) v, int64_t b, int64_t d0, int64_t t0, int64_t tn, int64_t nl, real* tile) {
-    for (int64_t i = 0; i < TL * VB; i++) tile[i] = 0;
-    if (!v.p) return;
-    const real* base = v.p + b * v.sb + d0 * v.sd + t0 * v.st;
-    if (v.sd == 1)                  /* channels-last: a step's lanes are contiguous */
-        for (int64_t tt = 0; tt < tn; tt++) for (int64_t dl = 0; dl < nl; dl++) tile[tt * VB + dl] = base[tt * v.st + dl];
-    else
-        for (int64_t dl = 0; dl < nl; dl++) for (int64_t tt = 0; tt < tn; tt++) tile[tt * VB + dl] = base[dl * v.sd + tt * v.st];
-}
-
-static void FN(store)(FN(view) v, int64_t b, int64_t d0, int64_t t0, int64_t tn, int64_t nl, const real* tile) {
-    real* base = v.p + b * v.sb + d0 * v.sd + t0 * v.st;
-    if (v.sd == 1)
-        for (int64_t tt = 0; tt < tn; tt++) for (int64_t dl = 0; dl < nl; dl++) base[tt * v.st + dl] = tile[tt * VB + dl];
-    else
-        for (int64_t dl = 0; dl < nl; dl++) for (int64_t tt = 0; tt < tn; tt++) base[dl * v.sd + tt * v.st] = tile[tt * VB + dl];
-}
 
 /* Step sizes dt = softplus(delta + bias) (or delta + bias) in place, w = dt * u, and sg = d dt / d delta. */
 static void FN(steps)(int64_t tn, const real* bias, int softplus, real* DT, const real* U, real* W, real* SG) {
@@ -452,13 +432,13 @@ void FN(scan_fwd)(int64_t nb, int64_t dim, int64_t L, int64_t N, int64_t G,
         const real* Cp = Cm + b * sC[0] + g * sC[1];
         for (int64_t t0 = 0; t0 < L; t0 += TL) {
             int64_t tn = FN(min)(TL, L - t0);
-            FN(load)(u, b, d0, t0, tn, nl, U);
-            FN(load)(delta, b, d0, t0, tn, nl, DT);
+            FN(load_lanes)(u, b, d0, t0, tn, nl, U);
+            FN(load_lanes)(delta, b, d0, t0, tn, nl, DT);
             FN(steps)(tn, bb, softplus, DT, U, W, 0);
             FN(tile)(tn, N, Ab, Bp + t0 * sB[3], sB[2], sB[3], Cp + t0 * sC[3], sC[2], sC[3], DT, W, h, 0, 0, Y);
-            FN(load)(z, b, d0, t0, tn, nl, Z);
+            FN(load_lanes)(z, b, d0, t0, tn, nl, Z);
             FN(gate)(tn, Dd, U, Z, z.p != 0, Y);
-            FN(store)(out, b, d0, t0, tn, nl, Y);
+            FN(store_lanes)(out, b, d0, t0, tn, nl, Y);
         }
         if (last)
             for (int64_t dl = 0; dl < nl; dl++)
@@ -504,8 +484,8 @@ void FN(scan_bwd)(int64_t nb, int64_t dim, int64_t L, int64_t N, int64_t G,
         for (int64_t k = 0; k < ntile; k++) {                      /* (1) the state entering each tile */
             int64_t t0 = k * TL, tn = FN(min)(TL, L - t0);
             for (int64_t i = 0; i < N * VB; i++) CK[k * N * VB + i] = h[i];
-            FN(load)(u, b, d0, t0, tn, nl, U);
-            FN(load)(delta, b, d0, t0, tn, nl, DT);
+            FN(load_lanes)(u, b, d0, t0, tn, nl, U);
+            FN(load_lanes)(delta, b, d0, t0, tn, nl, DT);
             FN(steps)(tn, bb, softplus, DT, U, W, 0);
             FN(tile)(tn, N, Ab, Bp + t0 * sB[3], sB[2], sB[3], Cp + t0 * sC[3], sC[2], sC[3], DT, W, h, 0, 0, 0);
         }
@@ -513,10 +493,10 @@ void FN(scan_bwd)(int64_t nb, int64_t dim, int64_t L, int64_t N, int64_t G,
             int64_t t0 = k * TL, tn = FN(min)(TL, L - t0);
             const real* h0 = CK + k * N * VB;
             for (int64_t i = 0; i < N * VB; i++) h[i] = h0[i];
-            FN(load)(u, b, d0, t0, tn, nl, U);
-            FN(load)(delta, b, d0, t0, tn, nl, DT);
-            FN(load)(dout, b, d0, t0, tn, nl, DO);
-            FN(load)(z, b, d0, t0, tn, nl, Z);
+            FN(load_lanes)(u, b, d0, t0, tn, nl, U);
+            FN(load_lanes)(delta, b, d0, t0, tn, nl, DT);
+            FN(load_lanes)(dout, b, d0, t0, tn, nl, DO);
+            FN(load_lanes)(z, b, d0, t0, tn, nl, Z);
             FN(steps)(tn, bb, softplus, DT, U, W, SG);
             FN(tile)(tn, N, Ab, Bp + t0 * sB[3], sB[2], sB[3], Cp + t0 * sC[3], sC[2], sC[3], DT, W, h, HS, AS, Y);
             for (int64_t tt = 0; tt < tn; tt++) {                  /* through the gate and the skip connection */
@@ -570,9 +550,9 @@ void FN(scan_bwd)(int64_t nb, int64_t dim, int64_t L, int64_t N, int64_t G,
                     dbacc[dl] += DDT[i];
                 }
             }
-            FN(store)(du, b, d0, t0, tn, nl, DU);
-            FN(store)(ddelta, b, d0, t0, tn, nl, DDT);
-            if (z.p) FN(store)(dz, b, d0, t0, tn, nl, DZ);
+            FN(store_lanes)(du, b, d0, t0, tn, nl, DU);
+            FN(store_lanes)(ddelta, b, d0, t0, tn, nl, DDT);
+            if (z.p) FN(store_lanes)(dz, b, d0, t0, tn, nl, DZ);
         }
         for (int64_t dl = 0; dl < nl; dl++) {                      /* per (batch, channel): summed over batch by the caller */
             for (int64_t n = 0; n < N; n++) dA[((b * dim) + d0 + dl) * N + n] = dAb[n * VB + dl];
@@ -596,35 +576,29 @@ class _CpuScan(torch.autograd.Function):
     "The compiled CPU selective scan, bias, softplus, skip and gate included: -> (out, last_state)."
     @staticmethod
     def forward(ctx, u, delta, A, B, C, D, z, bias, softplus):
-        lib = _scan_lib(); sfx = "f64" if u.dtype == torch.float64 else "f32"
-        b, dim, L = u.shape; G, N = B.shape[1], A.shape[1]; nt = torch.get_num_threads()
+        b, dim, L = u.shape; G, N = B.shape[1], A.shape[1]
         out, last = torch.empty_like(u, memory_format=torch.preserve_format), u.new_empty(b, dim, N)
         ctx.save_for_backward(u, delta, A, B, C, D, z, bias)
         ctx.softplus = softplus
-        if u.is_meta: return out, last                    # shapes only (the memory estimator traces on `meta`)
-        work = u.new_empty(nt * getattr(lib, f"scan_work_fwd_{sfx}")(*i64(L, N)))
-        getattr(lib, f"scan_fwd_{sfx}")(*i64(b, dim, L, N, G), view3(u), view3(delta), view3(z), view3(out),
-                                        ptr(A), ptr(B), _strides(B), ptr(C), _strides(C), ptr(D), ptr(bias),
-                                        ctypes.c_int(softplus), ptr(last), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_scan_lib(), "scan_fwd", u, ("scan_work_fwd", L, N), *i64(b, dim, L, N, G),
+                        view3(u), view3(delta), view3(z), view3(out), ptr(A), ptr(B), _strides(B), ptr(C), _strides(C),
+                        ptr(D), ptr(bias), ctypes.c_int(softplus), ptr(last))
         return out, last
 
     @staticmethod
     def backward(ctx, dout, dlast):
         u, delta, A, B, C, D, z, bias = ctx.saved_tensors
-        lib = _scan_lib(); sfx = "f64" if u.dtype == torch.float64 else "f32"
         b, dim, L = u.shape; G, N = B.shape[1], A.shape[1]; nt = torch.get_num_threads()
         du, ddelta = torch.empty_like(u), torch.empty_like(u)
         dz = torch.empty_like(u) if z is not None else None
         dA, dD, dbias = u.new_empty(b, dim, N), u.new_empty(b, dim), u.new_empty(b, dim)
-        dBp, dCp = u.new_zeros(nt, b, G, L, N), u.new_zeros(nt, b, G, L, N)
-        work = u.new_empty(nt * getattr(lib, f"scan_work_bwd_{sfx}")(*i64(L, N)))
-        if u.is_meta: return du, ddelta, dA.sum(0), dBp.sum(0).mT, dCp.sum(0).mT, D, dz, bias, None
+        dBp, dCp = u.new_zeros(nt, b, G, L, N), u.new_zeros(nt, b, G, L, N)      # one copy per thread of the kernel's
         dout = dout if dout is not None else torch.zeros_like(u)
         dlast = dlast.contiguous() if dlast is not None else None
-        getattr(lib, f"scan_bwd_{sfx}")(*i64(b, dim, L, N, G), view3(u), view3(delta), view3(z), view3(dout),
-                                        view3(du), view3(ddelta), view3(dz), ptr(A), ptr(B), _strides(B), ptr(C), _strides(C),
-                                        ptr(D), ptr(bias), ctypes.c_int(ctx.softplus), ptr(dlast),
-                                        ptr(dA), ptr(dBp), ptr(dCp), ptr(dD), ptr(dbias), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_scan_lib(), "scan_bwd", u, ("scan_work_bwd", L, N), *i64(b, dim, L, N, G),
+                        view3(u), view3(delta), view3(z), view3(dout), view3(du), view3(ddelta), view3(dz),
+                        ptr(A), ptr(B), _strides(B), ptr(C), _strides(C), ptr(D), ptr(bias), ctypes.c_int(ctx.softplus), ptr(dlast),
+                        ptr(dA), ptr(dBp), ptr(dCp), ptr(dD), ptr(dbias))
         return (du, ddelta, dA.sum(0), dBp.sum(0).transpose(-1, -2), dCp.sum(0).transpose(-1, -2),
                 dD.sum(0) if D is not None else None, dz, dbias.sum(0) if bias is not None else None, None)
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend   # None without triton; imported on first use
-from .native import load_real_kernel, native_error, ptr, i64, time_major_view4
+from .native import load_real_kernel, run_real_kernel, native_error, ptr, i64, time_major_view4
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'SSD_C', 'ssd_scan_ref', 'ssd_scan', 'ssd_state_update']
@@ -432,34 +432,30 @@ class _CpuSSD(torch.autograd.Function):
     "The compiled CPU SSD on prepared inputs: (x, Δ, A, B, C, h0 or None) -> (y, final state); any strides."
     @staticmethod
     def forward(ctx, x, d, A, B, C, h0):
-        lib = _ssd_lib(); sfx = "f64" if x.dtype == torch.float64 else "f32"
-        b, L, H, P = x.shape; G, N = B.shape[2:]; nt = torch.get_num_threads()
+        b, L, H, P = x.shape; G, N = B.shape[2:]
         y, last = x.new_empty(b, L, H, P), x.new_empty(b, H, P, N)
         ctx.save_for_backward(x, d, A, B, C, h0)
-        if x.is_meta: return y, last                      # shapes only (the memory estimator traces on `meta`)
         finite_A = A.clamp(min=torch.finfo(A.dtype).min)  # A = -inf: exp(d A) is 0 for d > 0 and 1 for d = 0, as in the reference
-        work = x.new_empty(nt * getattr(lib, f"ssd_work_{sfx}")(*i64(L, P, N)))
-        getattr(lib, f"ssd_fwd_{sfx}")(*i64(b, L, H, P, G, N), time_major_view4(x), time_major_view4(d[..., None]), ptr(finite_A),
-                                       time_major_view4(B), time_major_view4(C), ptr(h0), time_major_view4(y), ptr(last), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_ssd_lib(), "ssd_fwd", x, ("ssd_work", L, P, N), *i64(b, L, H, P, G, N),
+                        time_major_view4(x), time_major_view4(d[..., None]), ptr(finite_A), time_major_view4(B), time_major_view4(C),
+                        ptr(h0), time_major_view4(y), ptr(last))
         return y, last
 
     @staticmethod
     def backward(ctx, dy, dlast):
         x, d, A, B, C, h0 = ctx.saved_tensors
-        lib = _ssd_lib(); sfx = "f64" if x.dtype == torch.float64 else "f32"
         b, L, H, P = x.shape; G, N = B.shape[2:]; nt = torch.get_num_threads()
         dx, dd, dA = x.new_empty(b, L, H, P), x.new_empty(b, L, H), x.new_empty(b, H)
-        dBp, dCp = x.new_zeros(nt, b, L, G, N), x.new_zeros(nt, b, L, G, N)
+        dBp, dCp = x.new_zeros(nt, b, L, G, N), x.new_zeros(nt, b, L, G, N)      # one copy per thread of the kernel's
         dh0 = x.new_empty(b, H, P, N) if h0 is not None else None
-        if x.is_meta: return dx, dd, dA.sum(0), dBp.sum(0), dCp.sum(0), dh0
         inf = torch.isneginf(A)
         finite_A, slope = A.clamp(min=torch.finfo(A.dtype).min), A.masked_fill(inf, 0.0)
         dy = dy if dy is not None else torch.zeros_like(x)
         dlast = dlast.contiguous() if dlast is not None else None
-        work = x.new_empty(nt * getattr(lib, f"ssd_work_{sfx}")(*i64(L, P, N)))
-        getattr(lib, f"ssd_bwd_{sfx}")(*i64(b, L, H, P, G, N), time_major_view4(x), time_major_view4(d[..., None]), ptr(finite_A), ptr(slope),
-                                       time_major_view4(B), time_major_view4(C), ptr(h0), time_major_view4(dy), ptr(dlast), time_major_view4(dx),
-                                       time_major_view4(dd[..., None]), ptr(dA), ptr(dBp), ptr(dCp), ptr(dh0), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_ssd_lib(), "ssd_bwd", x, ("ssd_work", L, P, N), *i64(b, L, H, P, G, N),
+                        time_major_view4(x), time_major_view4(d[..., None]), ptr(finite_A), ptr(slope), time_major_view4(B),
+                        time_major_view4(C), ptr(h0), time_major_view4(dy), ptr(dlast), time_major_view4(dx),
+                        time_major_view4(dd[..., None]), ptr(dA), ptr(dBp), ptr(dCp), ptr(dh0))
         return dx, dd, dA.sum(0).masked_fill(inf, 0.0), dBp.sum(0), dCp.sum(0), dh0
 
 # %% ../../nbs/15_kernels.ssd.ipynb #e5774c6f

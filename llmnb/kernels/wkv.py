@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from ..core import LlmnbError, check_tensors
 from .triton_utils import triton, tl, interpreted, check_triton_backend, pick_backend, recurrent_tiles   # None without triton; imported on first use
-from .native import load_real_kernel, native_error, ptr, i64, view4
+from .native import load_real_kernel, run_real_kernel, native_error, ptr, i64, view4
 
 # %% auto #0
 __all__ = ['BACKENDS', 'CHUNK_SIZE', 'WKV_C', 'wkv6_ref', 'wkv6']
@@ -343,30 +343,25 @@ class _CpuWKV6(torch.autograd.Function):
     "The compiled CPU WKV: (r, k, v, w, u, S0 or None, scale) -> (o, S_T); any strides, outputs stored (B, T, H, ·)."
     @staticmethod
     def forward(ctx, r, k, v, w, u, S0, scale):
-        lib = _wkv_lib(); sfx = "f64" if r.dtype == torch.float64 else "f32"
-        B, H, T, K = r.shape; V = v.shape[-1]; nt = torch.get_num_threads()
+        B, H, T, K = r.shape; V = v.shape[-1]
         o, ST = _heads_last(r, V), r.new_empty(B, H, K, V)
         ctx.save_for_backward(r, k, v, w, u, S0)
         ctx.scale = scale
-        if r.is_meta: return o, ST                        # shapes only (the memory estimator traces on `meta`)
-        work = r.new_empty(nt * getattr(lib, f"wkv_work_{sfx}")(*i64(T, K, V)))
-        getattr(lib, f"wkv_fwd_{sfx}")(*i64(B, H, T, K, V), view4(r), view4(k), view4(v), view4(w), ptr(u), ctypes.c_double(scale),
-                                       ptr(S0), view4(o), ptr(ST), ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_wkv_lib(), "wkv_fwd", r, ("wkv_work", T, K, V), *i64(B, H, T, K, V), view4(r), view4(k), view4(v), view4(w),
+                        ptr(u), ctypes.c_double(scale), ptr(S0), view4(o), ptr(ST))
         return o, ST
+
     @staticmethod
     def backward(ctx, do, dST):
         r, k, v, w, u, S0 = ctx.saved_tensors
-        lib = _wkv_lib(); sfx = "f64" if r.dtype == torch.float64 else "f32"
-        B, H, T, K = r.shape; V = v.shape[-1]; nt = torch.get_num_threads()
+        B, H, T, K = r.shape; V = v.shape[-1]
         dr, dk, dw, dv = _heads_last(r, K), _heads_last(r, K), _heads_last(r, K), _heads_last(r, V)
-        du = r.new_empty(B, H, K); dS0 = r.new_empty(B, H, K, V) if S0 is not None else None
-        if r.is_meta: return dr, dk, dv, dw, du.sum(0), dS0, None
+        du, dS0 = r.new_empty(B, H, K), r.new_empty(B, H, K, V) if S0 is not None else None
         do = do if do is not None else torch.zeros_like(v)
         dST = dST.contiguous() if dST is not None else None
-        work = r.new_empty(nt * getattr(lib, f"wkv_work_{sfx}")(*i64(T, K, V)))
-        getattr(lib, f"wkv_bwd_{sfx}")(*i64(B, H, T, K, V), view4(r), view4(k), view4(v), view4(w), ptr(u), ctypes.c_double(ctx.scale),
-                                       ptr(S0), view4(do), ptr(dST), view4(dr), view4(dk), view4(dv), view4(dw), ptr(du), ptr(dS0),
-                                       ctypes.c_int(nt), ptr(work))
+        run_real_kernel(_wkv_lib(), "wkv_bwd", r, ("wkv_work", T, K, V), *i64(B, H, T, K, V), view4(r), view4(k), view4(v), view4(w),
+                        ptr(u), ctypes.c_double(ctx.scale), ptr(S0), view4(do), ptr(dST), view4(dr), view4(dk), view4(dv), view4(dw),
+                        ptr(du), ptr(dS0))
         return dr, dk, dv, dw, du.sum(0), dS0, None
 
 # %% ../../nbs/12_kernels.wkv.ipynb #c48e04f8
