@@ -7,11 +7,11 @@ Docs: https://llmnb.github.io/llmnb/bench.delta.html.md"""
 # %% auto #0
 __all__ = ['delta_inputs', 'fwd_bwd', 'peak_bytes', 'time_backends', 'bench_delta_gpu', 'bench_delta']
 
-# %% ../../nbs/961_bench.delta.ipynb #9595ab2f
+# %% ../../nbs/961_bench.delta.ipynb #4cd25b31
 import time
 import torch
 import torch.nn.functional as F
-from .core import machine_info, sync_device, alternating_medians, speedup_ratios
+from .core import machine_info, sync_device, alternating_medians, speedups_vs_ref
 from ..train.memory import LiveBytes
 from ..kernels.delta import gated_delta_rule, fla_status, _delta_lib, BACKENDS
 
@@ -94,9 +94,8 @@ def bench_delta(batch: int = 2, T: int = 2048, heads: int = 8, K: int = 64, V: i
     fast = ["chunked"] + (["cpu"] if _delta_lib() is not None else [])    # the compiled kernel where a C compiler exists
     t = time_backends({"ref": "ref", **{n: n for n in fast}}, inp, rounds, {n: reps for n in fast}, chunk_size)
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = {k: v for n in fast for k, v in speedup_ratios(t, n).items()}
+    ratios = speedups_vs_ref(t, fast)
     ratios |= {f"{n}_peak_memory_vs_ref": t[n]["peak_mb"] / t["ref"]["peak_mb"] for n in fast}
-    if "cpu" in t: ratios |= speedup_ratios(t, "cpu", "chunked")
     method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} calls of each other backend per round) after one warm-up call each; "
               f"forward+backward of gated_delta_rule(q, k, v, g, beta) (float32, default scale, no initial state, chunk {chunk_size}) "
               "with a random output cotangent; peak = LiveBytes' peak of live tensors over one call")

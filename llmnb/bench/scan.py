@@ -8,10 +8,10 @@ Docs: https://llmnb.github.io/llmnb/bench.scan.html.md"""
 __all__ = ['scan_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'scan_bytes', 'copy_bandwidth',
            'bench_scan_gpu', 'bench_scan']
 
-# %% ../../nbs/955_bench.scan.ipynb #00c020eb
+# %% ../../nbs/955_bench.scan.ipynb #76b8da33
 import json, os, time
 import torch
-from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory, device_peak_mb
+from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedups_vs_ref, fresh_process_json, record_peak_memory, device_peak_mb
 from ..kernels.scan import selective_scan, _mamba_selective_scan, _scan_lib, triton
 
 # %% ../../nbs/955_bench.scan.ipynb #fd0b179c
@@ -112,8 +112,7 @@ def bench_scan(batch: int = 2, dim: int = 256, L: int = 2048, N: int = 16,   # C
     fast = ["chunked"] + (["cpu"] if _scan_lib() is not None else [])    # the compiled kernel where a C compiler exists
     t = time_backends({"ref": "ref", **{n: n for n in fast}}, inp, rounds, {n: reps for n in fast})
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = {k: v for n in fast for k, v in speedup_ratios(t, n).items()}
-    if "cpu" in t: ratios |= speedup_ratios(t, "cpu", "chunked")
+    ratios = speedups_vs_ref(t, fast)
     method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} calls of each other backend per round) after two "
               "warm-up calls each; forward+backward of selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus=True) "
               "with a random output cotangent")

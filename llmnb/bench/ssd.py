@@ -7,10 +7,10 @@ Docs: https://llmnb.github.io/llmnb/bench.ssd.html.md"""
 # %% auto #0
 __all__ = ['ssd_inputs', 'fwd_bwd', 'peak_memory_child', 'peak_memory', 'time_backends', 'bench_ssd_gpu', 'bench_ssd']
 
-# %% ../../nbs/960_bench.ssd.ipynb #6e43e96c
+# %% ../../nbs/960_bench.ssd.ipynb #9260a368
 import json, os, time
 import torch
-from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedup_ratios, fresh_process_json, record_peak_memory, device_peak_mb
+from .core import machine_info, sync_device, peak_rss_growth, alternating_medians, speedups_vs_ref, fresh_process_json, record_peak_memory, device_peak_mb
 from ..kernels.ssd import ssd_scan, _mamba_ssd, _ssd_lib, triton
 
 # %% ../../nbs/960_bench.ssd.ipynb #6f52dc17
@@ -94,8 +94,7 @@ def bench_ssd(batch: int = 2, L: int = 2048, heads: int = 8, head_dim: int = 64,
     fast = ["chunked"] + (["cpu"] if _ssd_lib() is not None else [])    # the compiled kernel where a C compiler exists
     t = time_backends({"ref": "ref", **{n: n for n in fast}}, inp, rounds, {n: reps for n in fast}, chunk_size)
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = {k: v for n in fast for k, v in speedup_ratios(t, n).items()}
-    if "cpu" in t: ratios |= speedup_ratios(t, "cpu", "chunked")
+    ratios = speedups_vs_ref(t, fast)
     method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} calls of each other backend per round) after two warm-up calls each; "
               "forward+backward of ssd_scan(x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, dt_softplus=True) with a random output cotangent")
     if memory:

@@ -7,10 +7,10 @@ Docs: https://llmnb.github.io/llmnb/bench.wkv.html.md"""
 # %% auto #0
 __all__ = ['wkv_inputs', 'fwd_bwd', 'time_backends', 'bench_wkv_gpu', 'bench_wkv']
 
-# %% ../../nbs/956_bench.wkv.ipynb #413be5b0
+# %% ../../nbs/956_bench.wkv.ipynb #d3df2b64
 import time
 import torch
-from .core import machine_info, sync_device, alternating_medians, speedup_ratios
+from .core import machine_info, sync_device, alternating_medians, speedups_vs_ref
 from ..kernels.wkv import wkv6, _wkv_lib, triton
 
 # %% ../../nbs/956_bench.wkv.ipynb #f4ca92cc
@@ -70,8 +70,7 @@ def bench_wkv(B: int = 2, H: int = 4, T: int = 2048, K: int = 64, V: int = 64,  
     fast = ["chunked"] + (["cpu"] if _wkv_lib() is not None else [])    # the compiled kernel where a C compiler exists
     t = time_backends({"ref": "ref", **{n: n for n in fast}}, inp, rounds, {n: reps for n in fast})
     figures = {f"{n}_{k}": v for n, d in t.items() for k, v in d.items()}
-    ratios = {k: v for n in fast for k, v in speedup_ratios(t, n).items()}
-    if "cpu" in t: ratios |= speedup_ratios(t, "cpu", "chunked")
+    ratios = speedups_vs_ref(t, fast)
     method = (f"CPU: median of {rounds} alternating rounds (1 ref call, mean of {reps} calls of each other backend per round) after one warm-up call each; "
               "forward+backward of wkv6(r, k, v, w, u) (float32, default scale, no initial state) with a random output cotangent")
     info = machine_info(torch.device("cpu"))
