@@ -78,7 +78,8 @@ class LlmnbForCausalLM(PreTrainedModel, GenerationMixin):
             cos, sin = rope_cache(module.max_seq_len, module.head_dim, self.config.rope_base, device=module.cos.device)
             module.cos.copy_(cos); module.sin.copy_(sin)
         elif isinstance(module, (nn.Linear, nn.Embedding)):
-            hf_init.normal_(module.weight, 0.0, self.config.init_std)
+            name = next((n for n, m in self.model.named_modules() if m is module), "")
+            hf_init.normal_(module.weight, 0.0, self.model.init_std_of(name, module))   # the LM's own model.init scheme
             if getattr(module, "bias", None) is not None: hf_init.zeros_(module.bias)
         elif isinstance(module, RMSNorm): hf_init.ones_(module.weight)
 

@@ -19,11 +19,12 @@ from .registry import MIXERS, PATTERN_LETTERS, SCAN_BACKENDS, mixer_spec, valid_
 from ..kernels.xent import linear_cross_entropy
 
 # %% auto #0
-__all__ = ['HF_INITS', 'ARCHITECTURE_KEYS', 'RESIDUAL_OUTPUTS', 'LMConfig', 'Layer', 'LMOutput', 'LM', 'build_model',
+__all__ = ['HF_INITS', 'INITS', 'ARCHITECTURE_KEYS', 'RESIDUAL_OUTPUTS', 'LMConfig', 'Layer', 'LMOutput', 'LM', 'build_model',
            'param_counts', 'flops_per_token', 'generate']
 
-# %% ../../nbs/31_models.lm.ipynb #b99b073e
+# %% ../../nbs/31_models.lm.ipynb #167cb27b
 HF_INITS = ("pretrained", "config")
+INITS = ("fan_in", "gpt2")   # model.init: width-scaled (the default) or GPT-2's constant std
 
 @dataclass
 class LMConfig(Config):
@@ -39,7 +40,8 @@ class LMConfig(Config):
     rope_base: float = 10000.0   # RoPE frequency base
     norm_eps: float = 1e-6       # RMSNorm epsilon
     tie_embeddings: bool = False # share the embedding matrix with the LM head
-    init_std: float = 0.02       # std of the normal init
+    init: str = "fan_in"         # "fan_in": N(0, 1/sqrt(fan_in)), embedding N(0, 1), head N(0, 1/d_model) | "gpt2": N(0, init_std) everywhere
+    init_std: float = 0.02       # std of the "gpt2" init
     qk_norm: bool = False        # attention: RMSNorm on queries and keys
     window: int = 0              # attention: sliding window (0 = full causal)
     d_state: int = 16            # Mamba: state size N per channel
@@ -72,6 +74,7 @@ class LMConfig(Config):
         for k in ("d_model", "n_layers", "n_heads", "max_seq_len"):
             if getattr(self, k) <= 0: raise ConfigError(f"{k} must be a positive integer, got {getattr(self, k)}")
         if self.init_std <= 0: raise ConfigError(f"init_std must be > 0 (the std of the normal init), got {self.init_std}")
+        if self.init not in INITS: raise ConfigError(f"init must be one of {', '.join(INITS)}, got '{self.init}'")
         if self.norm_eps <= 0 or self.rope_base <= 0: raise ConfigError(f"norm_eps and rope_base must be > 0, got {self.norm_eps}, {self.rope_base}")
         for k in ("vocab_size", "n_kv_heads", "d_ff", "window", "dt_rank"):
             if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
@@ -139,14 +142,22 @@ class LM(nn.Module):
         if cfg.tie_embeddings: self.lm_head.weight = self.embed.weight
         self.gradient_checkpointing = False   # recompute layer activations in backward (set by the Learner's train.activation_checkpointing)
 
+    def init_std_of(self, name: str, mod: nn.Module) -> float:
+        "The std that `model.init` gives the weight of module `name` (an nn.Linear or nn.Embedding)."
+        cfg = self.cfg
+        if cfg.init == "gpt2": std = cfg.init_std
+        elif name in ("embed", "lm_head") and cfg.tie_embeddings: std = 1 / math.sqrt(cfg.d_model)
+        elif name == "embed": std = 1.0
+        elif name == "lm_head": std = 1 / cfg.d_model
+        else: std = 1 / math.sqrt(mod.weight.shape[1])
+        if name.endswith(RESIDUAL_OUTPUTS): std /= math.sqrt(2 * cfg.n_layers)
+        return std
+
     def reset_parameters(self):
-        "GPT-2 style init of Linear/Embedding weights (N(0, init_std), residual outputs / sqrt(2 n_layers)); zero biases."
-        std = self.cfg.init_std
+        "Normal init of Linear/Embedding weights with the std of `init_std_of` (the `model.init` scheme); zero biases."
         for name, mod in self.named_modules():
             if not isinstance(mod, (nn.Linear, nn.Embedding)): continue
-            if not getattr(mod.weight, "_no_reinit", False):
-                s = std / math.sqrt(2 * self.cfg.n_layers) if name.endswith(RESIDUAL_OUTPUTS) else std
-                nn.init.normal_(mod.weight, 0.0, s)
+            if not getattr(mod.weight, "_no_reinit", False): nn.init.normal_(mod.weight, 0.0, self.init_std_of(name, mod))
             b = getattr(mod, "bias", None)
             if b is not None and not getattr(b, "_no_reinit", False): nn.init.zeros_(b)
 
@@ -188,7 +199,7 @@ class LM(nn.Module):
             out += [(f"{i}.{layer.letter}", layer.mixer, zero_init), (f"{i}.mlp", layer.mlp, zero_init)]
         return out
 
-# %% ../../nbs/31_models.lm.ipynb #aded21e4
+# %% ../../nbs/31_models.lm.ipynb #87438a56
 def build_model(cfg: LMConfig, # the [model] table; with `hf` set, a Hugging Face causal LM is loaded or built from its config
                ) -> nn.Module:
     "The model a [model] table describes: `LM(cfg)`, or `HFCausalLM.build(cfg)` when `cfg.hf` is set."
@@ -197,7 +208,7 @@ def build_model(cfg: LMConfig, # the [model] table; with `hf` set, a Hugging Fac
         return HFCausalLM.build(cfg)
     return LM(cfg)
 
-# %% ../../nbs/31_models.lm.ipynb #eb69af24
+# %% ../../nbs/31_models.lm.ipynb #45fdd573
 def _numel(m: nn.Module) -> int: return sum(p.numel() for p in m.parameters())
 
 def param_counts(model: LM) -> dict:
@@ -223,7 +234,7 @@ def flops_per_token(model: LM, seq_len: int) -> dict:
 
 LM.param_counts, LM.flops_per_token = param_counts, flops_per_token
 
-# %% ../../nbs/31_models.lm.ipynb #3f15ff68
+# %% ../../nbs/31_models.lm.ipynb #2fc479e1
 def _filter_logits(logits, top_k=None, top_p=None):
     "Mask logits outside the top-k and outside the top-p nucleus with -inf."
     if top_k: logits = logits.masked_fill(logits < logits.topk(min(top_k, logits.shape[-1]), -1).values[:, -1:], float("-inf"))
