@@ -36,6 +36,7 @@ LLAMA_IGNORED = {   # LMConfig field -> why it does not change an attention-only
     "pattern": "checked on its own: every letter must be 'A'",
     "hf": "a Hugging Face model trained by the Learner is written as its own transformers class (save_trained_hf)",
     "hf_init": "how a Hugging Face model was initialised, not what it computes",
+    "init": "how the weights were initialised, not what the model computes",
     "fused_loss": "how the training loss is computed, not the logits",
     **{f: _OTHER_MIXERS for f in ("d_state", "d_conv", "expand", "dt_rank", "scan_backend", "ssd_head_dim", "ssd_groups",
                                    "ssd_chunk", "ssd_backend", "wkv_backend", "gdn_head_dim", "gdn_conv", "gdn_chunk", "delta_backend")}}

@@ -138,7 +138,7 @@ class GRPOSettings(Config):
         if bad: raise ConfigError(f"rewards: unknown reward(s) {sorted(bad)}; the weights are format, correct, overlong")
 
 # %% ../../nbs/60_train.config.ipynb #f1c7a4a6
-HASHED_ONLY_WHEN_SET = {"model.hf": "", "model.hf_init": "pretrained", "data.tokenizer": "",
+HASHED_ONLY_WHEN_SET = {"model.hf": "", "model.hf_init": "pretrained", "model.init": "fan_in", "data.tokenizer": "",
                         "optim.muon_ortho": "newton_schulz", "optim.normuon": False, "optim.normuon_beta2": 0.95}   # key -> the default at which it stays out of RunConfig.hash
 
 @dataclass

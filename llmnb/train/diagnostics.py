@@ -26,6 +26,8 @@ class ComponentStats(Callback):
     def __init__(self, every: int = 10, band: float = 10.0): self.every, self.band = every, band
     def before_fit(self, L):
         self.comp, classes = {}, param_classes(L.model)
+        width_scaled = getattr(getattr(L.model, "cfg", None), "init", None) == "fan_in"   # embedding N(0, 1), head N(0, 1/d): not comparable
+        self.compared = [c for c in matrix_components() if not (width_scaled and c in ("embedding", "head"))]
         for n, p in L.model.named_parameters():
             if p.requires_grad and id(p) not in {id(q) for c in self.comp.values() for q in c}: self.comp.setdefault(classes[n][2], []).append(p)
     def _due(self, L): return (L.step + 1) % self.every == 0
@@ -45,8 +47,7 @@ class ComponentStats(Callback):
             w = math.sqrt(sum(b.float().pow(2).sum().item() for b in self.before[c]))
             if w > 0: ratios[c] = L.extra[f"update_ratio/{c}"] = upd / w
         self.before = None
-        matrix = matrix_components()   # compared with each other for flags
-        mats = {c: r for c, r in ratios.items() if c in matrix}
+        mats = {c: r for c, r in ratios.items() if c in self.compared}
         live = [r for r in mats.values() if r > 0]
         if len(live) >= 2:
             med = statistics.median(live)
